@@ -1,0 +1,29 @@
+// The CLI's subcommands. Each parses its own flags with node's parseArgs and returns an exit code.
+import { resolveTool, TEMPORAL_CLI } from '../worker/local-tools';
+
+export interface Command {
+  readonly summary: string;
+  run(args: string[]): Promise<number>;
+}
+
+export const commands: Record<string, Command> = {
+  setup: {
+    summary: 'find or install the local tools (Temporal CLI) into .tools/',
+    async run() {
+      for (const spec of [TEMPORAL_CLI]) {
+        const tool = resolveTool(spec);
+        console.log(`${spec.executable}: ${tool.path} (${tool.source})`);
+      }
+      return 0;
+    },
+  },
+  demo: {
+    summary: 'run the whole pipeline locally on embedded defaults',
+    async run() {
+      console.log(
+        'The local demo (landing -> import -> downstream) lands with the pipeline work; see README.',
+      );
+      return 0;
+    },
+  },
+};
