@@ -1,5 +1,5 @@
 // The CLI's subcommands. Each parses its own flags with node's parseArgs and returns an exit code.
-import { resolveTool, TEMPORAL_CLI } from '../worker/local-tools';
+import { MOTO_SERVER, resolveTool, TEMPORAL_CLI } from '../worker/local-tools';
 
 export interface Command {
   readonly summary: string;
@@ -8,9 +8,9 @@ export interface Command {
 
 export const commands: Record<string, Command> = {
   setup: {
-    summary: 'find or install the local tools (Temporal CLI) into .tools/',
+    summary: 'find or install the local tools (Temporal CLI, moto S3 server) into .tools/',
     async run() {
-      for (const spec of [TEMPORAL_CLI]) {
+      for (const spec of [TEMPORAL_CLI, MOTO_SERVER]) {
         const tool = resolveTool(spec);
         console.log(`${spec.executable}: ${tool.path} (${tool.source})`);
       }
