@@ -1,0 +1,304 @@
+// The import workflow's public contract: input, result, progress, query, search-attribute keys and
+// failure type names. Clients, workers and other workflows import this module without loading
+// workflow or activity code (it has no I/O and no Temporal worker dependency).
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { defineQuery } from '@temporalio/workflow';
+import type { LandingManifest } from './manifest';
+
+/**
+ * HealthLake's `JobStatus`, mirrored here because workflow code must not load `@aws-sdk/*`.
+ * Kept equal to the SDK's enum by a type test (test/classify-import-status.test.ts).
+ */
+export const ImportJobStatus = {
+  SUBMITTED: 'SUBMITTED',
+  QUEUED: 'QUEUED',
+  IN_PROGRESS: 'IN_PROGRESS',
+  COMPLETED: 'COMPLETED',
+  COMPLETED_WITH_ERRORS: 'COMPLETED_WITH_ERRORS',
+  FAILED: 'FAILED',
+  CANCEL_SUBMITTED: 'CANCEL_SUBMITTED',
+  CANCEL_IN_PROGRESS: 'CANCEL_IN_PROGRESS',
+  CANCEL_COMPLETED: 'CANCEL_COMPLETED',
+  CANCEL_FAILED: 'CANCEL_FAILED',
+} as const;
+export type ImportJobStatus = (typeof ImportJobStatus)[keyof typeof ImportJobStatus];
+
+/** HealthLake's `ValidationLevel` for imports. */
+export const ValidationLevel = {
+  STRICT: 'strict',
+  STRUCTURE_ONLY: 'structure-only',
+  MINIMAL: 'minimal',
+} as const;
+export type ValidationLevel = (typeof ValidationLevel)[keyof typeof ValidationLevel];
+
+/**
+ * How often the job is described. Delays grow from `minDelayMs` by `multiplier` for every poll
+ * that sees no change, up to `maxDelayMs`, and drop back to `minDelayMs` when the report moves.
+ * Defaults are tuned for production: HealthLake allows about 10 Describe/List calls per second per
+ * account, and imports run for minutes to hours. Tests pass millisecond values.
+ */
+export interface PollPolicy {
+  /** Wait before the first Describe after the job starts, in ms. @default 5_000 */
+  readonly initialDelayMs: number;
+  /** Floor: shortest wait between two Describe calls, in ms. @default 5_000 */
+  readonly minDelayMs: number;
+  /** Cap: longest wait between two Describe calls, in ms. @default 60_000 */
+  readonly maxDelayMs: number;
+  /** Growth of the wait per poll that saw no change. @default 2 */
+  readonly multiplier: number;
+  /** Fraction of the wait removed at random (0 = none, 0.2 = up to 20 % shorter). @default 0.2 */
+  readonly jitter: number;
+  /** Wait while the job is QUEUED behind another import on the data store, in ms. @default 60_000 */
+  readonly queuedDelayMs: number;
+  /** Time one Describe attempt may take before Temporal retries it, in ms. @default 30_000 */
+  readonly attemptTimeoutMs: number;
+  /**
+   * Returns to the workflow with fresh counts at most this many times besides status changes
+   * (each costs about 6 history events). @default 10
+   */
+  readonly maxProgressMilestones: number;
+}
+
+/** Production defaults of {@link PollPolicy}. */
+export const DEFAULT_POLL_POLICY: PollPolicy = {
+  initialDelayMs: 5_000,
+  minDelayMs: 5_000,
+  maxDelayMs: 60_000,
+  multiplier: 2,
+  jitter: 0.2,
+  queuedDelayMs: 60_000,
+  attemptTimeoutMs: 30_000,
+  maxProgressMilestones: 10,
+};
+
+/**
+ * What to do with COMPLETED_WITH_ERRORS. The error rate is resources with a customer error divided
+ * by resources scanned (0..1).
+ */
+export type CompletedWithErrorsPolicy =
+  | { readonly mode: 'succeed-with-warnings' }
+  | {
+      readonly mode: 'fail-above-error-rate';
+      /** Highest tolerated error rate, 0..1 (0 fails on any error). */
+      readonly maxErrorRate: number;
+    };
+
+/** Input of {@link FhirImportResult}'s workflow, `fhirImportWorkflow`. One object, all JSON. */
+export interface FhirImportInput {
+  /** HealthLake data store id (32 hex chars on AWS). */
+  readonly datastoreId: string;
+  /** Prefix holding the `.ndjson` files, `s3://<bucket>/<prefix>`. */
+  readonly inputS3Uri: string;
+  /** Where HealthLake writes SUCCESS/FAILURE files and manifest.json, `s3://<bucket>/<prefix>`. */
+  readonly outputS3Uri: string;
+  /** KMS key id, key ARN or `alias/...` for the output. */
+  readonly kmsKeyId: string;
+  /** `arn:aws:iam::<account>:role/<name>` that HealthLake assumes to read and write S3. */
+  readonly dataAccessRoleArn: string;
+  /** HealthLake job name. @default derived from the workflow id (deterministic) */
+  readonly jobName?: string;
+  /** @default HealthLake's default (not sent) */
+  readonly validationLevel?: ValidationLevel;
+  /** Overrides of {@link PollPolicy}. @default {@link DEFAULT_POLL_POLICY} */
+  readonly pollPolicy?: Partial<PollPolicy>;
+  /**
+   * Wall-clock deadline as an ISO-8601 instant; past it the workflow stops waiting and fails with
+   * `HealthLakeImportDeadlineExceeded` (the job keeps running in HealthLake). Survives restarts.
+   * @default none
+   */
+  readonly deadline?: string;
+  /** @default { mode: 'succeed-with-warnings' } */
+  readonly completedWithErrors?: CompletedWithErrorsPolicy;
+  /** Attach to a job started elsewhere instead of starting one. @default start a new job */
+  readonly existingJobId?: string;
+  /**
+   * What the landing step put under `inputS3Uri` (workflows/manifest.ts): gives percent complete,
+   * ETA and end-of-job reconciliation. @default none
+   */
+  readonly manifest?: LandingManifest;
+  /**
+   * With a manifest: `report` puts mismatches in the result; `strict` fails the workflow with
+   * `HealthLakeImportReconciliationMismatch`. @default 'report'
+   */
+  readonly reconciliation?: 'report' | 'strict';
+  /**
+   * Task queue of the HealthLake API activities (start, describe). All imports of one AWS account
+   * should share it: its worker's `maxTaskQueueActivitiesPerSecond` is the account's Describe budget.
+   * @default `<workflow task queue>` + {@link HEALTHLAKE_API_TASK_QUEUE_SUFFIX}
+   */
+  readonly apiTaskQueue?: string;
+}
+
+/** Every `JobProgressReport` count, in our names (AWS names in the TSDoc). */
+export interface ImportJobCounts {
+  /** TotalNumberOfScannedFiles */
+  readonly scannedFiles: number;
+  /** TotalSizeOfScannedFilesInMB */
+  readonly scannedMb: number;
+  /** TotalNumberOfImportedFiles */
+  readonly importedFiles: number;
+  /** TotalNumberOfResourcesScanned */
+  readonly resourcesScanned: number;
+  /** TotalNumberOfResourcesImported */
+  readonly resourcesImported: number;
+  /** TotalNumberOfResourcesWithCustomerError */
+  readonly resourcesWithCustomerError: number;
+  /** TotalNumberOfFilesReadWithCustomerError */
+  readonly filesReadWithCustomerError: number;
+  /** Throughput as HealthLake reports it (MB/s per the 2024 API docs). */
+  readonly throughput: number;
+}
+
+/**
+ * Live progress of one import: heartbeated by the describe activity (pending activity details in
+ * the UI) and held by the workflow (`progress` query). Counts and ids only, never resource content.
+ */
+export interface FhirImportProgress {
+  readonly datastoreId: string;
+  /** Absent until the job is started or attached. */
+  readonly jobId?: string;
+  /** `NOT_STARTED` before the start activity returns. */
+  readonly status: ImportJobStatus | 'NOT_STARTED';
+  readonly counts: ImportJobCounts;
+  /** 0..100, when a manifest gives the total bytes. */
+  readonly percent?: number;
+  /** Estimated remaining time in ms, when a total is known and the job has moved. */
+  readonly etaMs?: number;
+  /** Describe calls made so far for this job (attempts, throttled ones included). */
+  readonly describeCalls: number;
+  /** ISO instant of the last change of status or counts. */
+  readonly lastChangeAt?: string;
+  /** ISO instant of the last Describe that answered. */
+  readonly lastPolledAt?: string;
+}
+
+/** Manifest vs. job counts at the end (only with `input.manifest`). */
+export interface ImportReconciliation {
+  readonly filesLanded: number;
+  readonly filesScanned: number;
+  readonly linesLanded: number;
+  readonly resourcesScanned: number;
+  readonly resourcesImported: number;
+  readonly resourcesWithCustomerError: number;
+  /** One sentence per mismatch; empty when everything adds up. */
+  readonly mismatches: readonly string[];
+}
+
+/** What `fhirImportWorkflow` returns. */
+export interface FhirImportResult {
+  readonly jobId: string;
+  readonly datastoreId: string;
+  readonly jobName?: string;
+  readonly status: 'COMPLETED' | 'COMPLETED_WITH_ERRORS';
+  readonly progress: FhirImportProgress;
+  /** HealthLake's job `Message`, when it gave one. */
+  readonly message?: string;
+  /** `<outputS3Uri>/<datastoreId>-FHIR_IMPORT-<jobId>/` */
+  readonly outputFolderS3Uri: string;
+  /** `<outputFolderS3Uri>manifest.json` */
+  readonly manifestS3Uri: string;
+  /** ISO instants from HealthLake. */
+  readonly submitTime: string;
+  readonly endTime?: string;
+  /** endTime − submitTime in ms (or until the workflow saw the end, when EndTime is absent). */
+  readonly durationMs: number;
+  readonly describeCalls: number;
+  /** resourcesWithCustomerError / resourcesScanned, 0 when nothing was scanned. */
+  readonly errorRate: number;
+  /** Warnings such as "COMPLETED_WITH_ERRORS: 3 of 120 resources failed". */
+  readonly warnings: readonly string[];
+  readonly reconciliation?: ImportReconciliation;
+}
+
+/** `handle.query(progressQuery)`: the workflow's view (refreshed on status changes and milestones). */
+export const progressQuery = defineQuery<FhirImportProgress>('progress');
+
+/** Search attributes the import upserts. Register them on the server (see {@link importSearchAttributes}). */
+export const HealthLakeDatastoreId = defineSearchAttributeKey(
+  'HealthLakeDatastoreId',
+  SearchAttributeType.KEYWORD,
+);
+export const HealthLakeJobId = defineSearchAttributeKey('HealthLakeJobId', SearchAttributeType.KEYWORD);
+export const HealthLakeJobStatus = defineSearchAttributeKey(
+  'HealthLakeJobStatus',
+  SearchAttributeType.KEYWORD,
+);
+
+/** The keys as a list, e.g. for `temporal operator search-attribute create`. */
+export const IMPORT_SEARCH_ATTRIBUTE_KEYS = [
+  HealthLakeDatastoreId,
+  HealthLakeJobId,
+  HealthLakeJobStatus,
+] as const;
+
+/**
+ * The same, in `temporal server start-dev --search-attribute Name=Type` spelling; pass it as
+ * `startTemporalDevServer({ searchAttributes: importSearchAttributes })`.
+ */
+export const importSearchAttributes = {
+  HealthLakeDatastoreId: 'Keyword',
+  HealthLakeJobId: 'Keyword',
+  HealthLakeJobStatus: 'Keyword',
+} as const satisfies Record<string, 'Keyword'>;
+
+/** Failure `type`s the import workflow and its activities raise. */
+export const ImportFailureType = {
+  /** Input failed validation before any activity ran. Non-retryable. */
+  InvalidFhirImportInput: 'InvalidFhirImportInput',
+  /** The job ended FAILED; details carry the job's Message and last progress. */
+  HealthLakeImportFailed: 'HealthLakeImportFailed',
+  /** The job ended CANCEL_COMPLETED or CANCEL_FAILED. */
+  HealthLakeImportCancelled: 'HealthLakeImportCancelled',
+  /** COMPLETED_WITH_ERRORS above `completedWithErrors.maxErrorRate`. */
+  HealthLakeImportErrorRateExceeded: 'HealthLakeImportErrorRateExceeded',
+  /** `input.deadline` passed while the job was still running (it keeps running). */
+  HealthLakeImportDeadlineExceeded: 'HealthLakeImportDeadlineExceeded',
+  /** Strict reconciliation found the job's counts differ from the manifest. */
+  HealthLakeImportReconciliationMismatch: 'HealthLakeImportReconciliationMismatch',
+  /** HealthLake answered a status this code does not know: an error, never "keep waiting". */
+  UnknownImportJobStatus: 'UnknownImportJobStatus',
+  /** `existingJobId` (or a job found by name) belongs to another data store or other S3 locations. */
+  ImportJobMismatch: 'ImportJobMismatch',
+  /** AWS errors that fail at once (the AWS name is the type). */
+  ValidationException: 'ValidationException',
+  AccessDeniedException: 'AccessDeniedException',
+  ResourceNotFoundException: 'ResourceNotFoundException',
+  ConflictException: 'ConflictException',
+  /** AWS errors that are retried with backoff. */
+  ThrottlingException: 'ThrottlingException',
+  InternalServerException: 'InternalServerException',
+  /** Not a failure: the describe activity asking Temporal to call it again later (BENIGN). */
+  ImportJobStillRunning: 'ImportJobStillRunning',
+} as const;
+export type ImportFailureType = (typeof ImportFailureType)[keyof typeof ImportFailureType];
+
+/** AWS error names that must never be retried (a retry policy's `nonRetryableErrorTypes`). */
+export const NON_RETRYABLE_IMPORT_FAILURE_TYPES: readonly ImportFailureType[] = [
+  ImportFailureType.InvalidFhirImportInput,
+  ImportFailureType.ValidationException,
+  ImportFailureType.AccessDeniedException,
+  ImportFailureType.ResourceNotFoundException,
+  ImportFailureType.ConflictException,
+  ImportFailureType.UnknownImportJobStatus,
+  ImportFailureType.ImportJobMismatch,
+  ImportFailureType.HealthLakeImportFailed,
+  ImportFailureType.HealthLakeImportCancelled,
+];
+
+/** Suffix of the default HealthLake API task queue (see `FhirImportInput.apiTaskQueue`). */
+export const HEALTHLAKE_API_TASK_QUEUE_SUFFIX = '-healthlake-api';
+
+/**
+ * The workflow id for an import keyed by the caller (a pipeline run, a landing batch): the same
+ * key always names the same import, so a retried caller attaches instead of starting a second one.
+ */
+export function fhirImportWorkflowId(callerKey: string): string {
+  return `fhir-import-${callerKey}`;
+}
+
+/** Details of the `CancelledFailure` when the workflow is cancelled while the job still runs. */
+export interface ImportAbandonedDetails {
+  readonly datastoreId: string;
+  readonly jobId?: string;
+  readonly progress: FhirImportProgress;
+}
