@@ -1,0 +1,119 @@
+// When to describe an import job next, and how far along it is. Pure functions of the poll count,
+// the last change, the clock and an injected random source, so the exact sequence is testable.
+import type { ImportJobCounts, ImportJobStatus, PollPolicy } from './types';
+
+/** HealthLake reports sizes in MB; we count a MB as 2^20 bytes. */
+export const BYTES_PER_MB = 1_048_576;
+
+/** What the next wait depends on. */
+export interface PollState {
+  /** Describe calls since the status or counts last changed (0 = the last call saw a change). */
+  readonly pollsSinceChange: number;
+  readonly status: ImportJobStatus;
+  /** Estimated time to completion, when a manifest gives the total. */
+  readonly etaMs?: number;
+  /** Now, epoch ms (the caller's clock). */
+  readonly nowMs: number;
+  /** Epoch ms after which waiting is pointless (the workflow's deadline). */
+  readonly deadlineMs?: number;
+}
+
+/**
+ * The wait before the next Describe, in whole ms.
+ *
+ * - QUEUED: `queuedDelayMs` (a queued job waits for the one ahead of it; polling fast buys nothing).
+ * - Otherwise `minDelayMs · multiplierⁿ` for n polls without change, capped at `maxDelayMs`: fast
+ *   right after the report moved, slower while nothing moves.
+ * - Jitter removes up to `jitter` of the wait (`random()` in [0, 1)), so thousands of imports
+ *   started together spread out; the floor still holds.
+ * - With an ETA shorter than the wait, poll at the ETA (not before the floor).
+ * - Never past the deadline (waits end at it).
+ *
+ * @example nextPollDelayMs({ pollsSinceChange: 2, status: 'IN_PROGRESS', nowMs }, policy, () => 0)
+ *          // 20_000 with the defaults (5 s · 2²)
+ */
+export function nextPollDelayMs(state: PollState, policy: PollPolicy, random: () => number): number {
+  const { minDelayMs, maxDelayMs, multiplier, jitter } = policy;
+  const growth = Math.pow(multiplier, Math.max(0, state.pollsSinceChange));
+  let delay =
+    state.status === 'QUEUED'
+      ? Math.max(policy.queuedDelayMs, minDelayMs)
+      : Math.min(maxDelayMs, minDelayMs * growth);
+  delay = delay * (1 - jitter * clampUnit(random()));
+  if (state.etaMs !== undefined && state.etaMs < delay) delay = state.etaMs;
+  delay = Math.max(minDelayMs, delay);
+  if (state.deadlineMs !== undefined) delay = Math.min(delay, Math.max(0, state.deadlineMs - state.nowMs));
+  return Math.round(delay);
+}
+
+function clampUnit(value: number): number {
+  return Number.isFinite(value) ? Math.min(Math.max(value, 0), 1) : 0;
+}
+
+/** What is known about the job's total work and its pace. */
+export interface CompletionInput {
+  readonly counts: ImportJobCounts;
+  readonly status: ImportJobStatus;
+  /** Bytes the landing manifest says are under the input prefix. */
+  readonly totalBytes?: number;
+  /** Epoch ms when the job was first seen IN_PROGRESS (measured pace starts there). */
+  readonly inProgressSinceMs?: number;
+  readonly nowMs: number;
+}
+
+/**
+ * Percent complete (0..100, one decimal) and remaining time (ms) from MB scanned vs. bytes landed.
+ * The pace is what we measured since the job went IN_PROGRESS; HealthLake's own Throughput is used
+ * only before there is a measurement. Terminal successes are 100 %.
+ */
+export function estimateCompletion(input: CompletionInput): { percent?: number; etaMs?: number } {
+  const { counts, totalBytes, status } = input;
+  if (status === 'COMPLETED' || status === 'COMPLETED_WITH_ERRORS') {
+    return totalBytes === undefined ? {} : { percent: 100, etaMs: 0 };
+  }
+  if (totalBytes === undefined || totalBytes <= 0) return {};
+  const scannedBytes = counts.scannedMb * BYTES_PER_MB;
+  const percent = Math.min(100, Math.round((scannedBytes / totalBytes) * 1000) / 10);
+  const remainingBytes = Math.max(0, totalBytes - scannedBytes);
+  const elapsedMs = input.inProgressSinceMs === undefined ? 0 : input.nowMs - input.inProgressSinceMs;
+  let bytesPerMs = 0;
+  if (elapsedMs > 0 && scannedBytes > 0) bytesPerMs = scannedBytes / elapsedMs;
+  else if (counts.throughput > 0) bytesPerMs = (counts.throughput * BYTES_PER_MB) / 1000;
+  if (bytesPerMs <= 0) return { percent };
+  return { percent, etaMs: Math.round(remainingBytes / bytesPerMs) };
+}
+
+/** True when two reports differ in any count (throughput excluded: it wobbles without progress). */
+export function countsChanged(a: ImportJobCounts, b: ImportJobCounts): boolean {
+  return (
+    a.scannedFiles !== b.scannedFiles ||
+    a.scannedMb !== b.scannedMb ||
+    a.importedFiles !== b.importedFiles ||
+    a.resourcesScanned !== b.resourcesScanned ||
+    a.resourcesImported !== b.resourcesImported ||
+    a.resourcesWithCustomerError !== b.resourcesWithCustomerError ||
+    a.filesReadWithCustomerError !== b.filesReadWithCustomerError
+  );
+}
+
+/** All counts zero: the report before the job reads anything. */
+export const ZERO_COUNTS: ImportJobCounts = {
+  scannedFiles: 0,
+  scannedMb: 0,
+  importedFiles: 0,
+  resourcesScanned: 0,
+  resourcesImported: 0,
+  resourcesWithCustomerError: 0,
+  filesReadWithCustomerError: 0,
+  throughput: 0,
+};
+
+/**
+ * The milestone (0..maxMilestones) a percent falls in: the describe activity returns to the
+ * workflow when it rises, so the workflow's `progress` query moves at most `maxMilestones` times
+ * besides status changes.
+ */
+export function progressMilestone(percent: number | undefined, maxMilestones: number): number {
+  if (percent === undefined || maxMilestones <= 0) return 0;
+  return Math.min(maxMilestones, Math.floor((percent / 100) * (maxMilestones + 1)));
+}
