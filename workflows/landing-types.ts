@@ -1,0 +1,66 @@
+// Types of the landing step shared by the landing activity, the landing workflow and clients:
+// where FHIR NDJSON comes from, what the activity heartbeats, and the landing workflow's contract.
+import type { FhirImportInput, FhirImportResult } from './types';
+import type { LandingManifest } from './manifest';
+import type { PipelineHandoffOptions, DownstreamStart, PipelineGateOption } from './pipeline-types';
+
+/** Where the FHIR NDJSON to land comes from. Only `.ndjson` objects are landed. */
+export type LandingSource =
+  /** A folder on the landing worker's host, searched recursively; names keep their relative path. */
+  | { readonly kind: 'directory'; readonly path: string }
+  /** HTTP(S) URLs; each lands under its last path segment (`.ndjson` appended when missing). */
+  | { readonly kind: 'urls'; readonly urls: readonly string[] }
+  /** Another S3 prefix, `s3://<bucket>/<prefix>`; names are the keys relative to that prefix. */
+  | { readonly kind: 's3'; readonly s3Uri: string };
+
+/** Input of the `landFhirObjects` activity. */
+export interface LandFhirInput {
+  readonly source: LandingSource;
+  /** The import's input prefix, `s3://<bucket>/<prefix>`. */
+  readonly targetS3Uri: string;
+}
+
+/** What `landFhirObjects` heartbeats (and resumes from after a retry). Counts only. */
+export interface LandingProgress {
+  readonly objectsTotal: number;
+  /** Objects finished, in source order; a retry trusts these from their metadata. */
+  readonly objectsDone: number;
+  readonly objectsUploaded: number;
+  /** Objects already landed with the same SHA-256, not uploaded again. */
+  readonly objectsSkipped: number;
+  /** Bytes of finished objects plus the bytes of the object in flight. */
+  readonly bytesLanded: number;
+}
+
+/** Input of `fhirLandingWorkflow`: land, then import (gated per data store), then hand off. */
+export interface FhirLandingInput extends PipelineHandoffOptions {
+  readonly source: LandingSource;
+  /**
+   * The import to run once landed. `inputS3Uri` is where the landing puts the files; `manifest`
+   * is filled in by the landing.
+   */
+  readonly import: Omit<FhirImportInput, 'manifest'>;
+  /**
+   * Task queue of the landing activity: a worker that can read the source (for a directory
+   * source, a worker on that host). @default the workflow's task queue
+   */
+  readonly landingTaskQueue?: string;
+  /** Longest time one landing attempt may take, in ms. @default 3_600_000 */
+  readonly landingTimeoutMs?: number;
+  /** Heartbeat timeout of the landing activity, in ms. @default 60_000 */
+  readonly landingHeartbeatTimeoutMs?: number;
+  /** Workflow id of the import child. @default fhirImportWorkflowId(<this workflow's id>) */
+  readonly importWorkflowId?: string;
+  /** The per-data-store gate. @default {} (on, on this workflow's task queue) */
+  readonly gate?: PipelineGateOption;
+}
+
+/** What `fhirLandingWorkflow` returns. */
+export interface FhirLandingResult {
+  readonly manifest: LandingManifest;
+  readonly importWorkflowId: string;
+  readonly importResult: FhirImportResult;
+  readonly downstream: readonly DownstreamStart[];
+  /** Workflow ids signalled with the result. */
+  readonly notified: readonly string[];
+}
