@@ -148,6 +148,13 @@ const cases: readonly Case[] = [
     strict: 'Patient.name: must be array (FHIR R4 JSON schema: type)',
   },
   {
+    name: 'a string where a complex type belongs (type object added to the official schema)',
+    line: json({ ...patient, name: ['Quillfeather'] }),
+    minimal: true,
+    structureOnly: 'Patient.name[0]: must be object (FHIR R4 JSON schema: type)',
+    strict: 'Patient.name[0]: must be object (FHIR R4 JSON schema: type)',
+  },
+  {
     name: 'unknown element',
     line: json({ ...patient, shoeSize: 9 }),
     minimal: true,

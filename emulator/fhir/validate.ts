@@ -163,9 +163,19 @@ function createAjv(): Ajv {
       return false;
     },
   });
+  // The official schema gives complex types `properties` but no `type: 'object'`, so a string
+  // where a HumanName or Period belongs would pass; every definition with properties gets it.
+  const definitions = Object.fromEntries(
+    Object.entries(schema.definitions).map(([name, definition]) => [
+      name,
+      isRecord(definition) && definition.properties && definition.type === undefined
+        ? { ...definition, type: 'object' }
+        : definition,
+    ]),
+  );
   instance.addSchema({
     $id: SCHEMA_ID,
-    definitions: { ...schema.definitions, ResourceList: { [NESTED_RESOURCE_KEYWORD]: true } },
+    definitions: { ...definitions, ResourceList: { [NESTED_RESOURCE_KEYWORD]: true } },
   });
   return instance;
 }
