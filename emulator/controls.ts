@@ -1,0 +1,45 @@
+// The emulator's controls as one object, shared by the programmatic handle and the control API.
+import type { Faults, OperationCounters } from './faults';
+import type { JobProgress } from './state/records';
+import type { QuotaSettings, SpeedSettings } from './settings';
+
+/** A job as the control API lists it: the AWS properties plus what only the emulator knows. */
+export interface JobSummary {
+  readonly kind: 'import' | 'export';
+  readonly jobId: string;
+  readonly datastoreId: string;
+  readonly jobName?: string;
+  readonly status: string;
+  readonly submitTimeMs: number;
+  readonly endTimeMs?: number;
+  readonly message?: string;
+  readonly progress?: JobProgress;
+  /** True while the job is held by `hang`. */
+  readonly hung: boolean;
+  /** Times the job was restarted after an emulator restart. */
+  readonly restarts: number;
+}
+
+export interface SettingsUpdate {
+  readonly speed?: Partial<SpeedSettings>;
+  readonly quotas?: Partial<QuotaSettings>;
+}
+
+export interface EmulatorControls {
+  /** Per-operation call, throttle and error counts since start (or the last reset). */
+  counters(): Record<string, OperationCounters>;
+  resetCounters(): void;
+  readonly faults: Faults;
+  readonly jobs: {
+    list(): JobSummary[];
+    /** Ends the job FAILED with `message`; false when unknown or already finished. */
+    fail(jobId: string, message: string): boolean;
+    /** Holds the job where it is until released; false when unknown or finished. */
+    hang(jobId: string): boolean;
+    /** Lets a held job go on; false when it was not held. */
+    release(jobId: string): boolean;
+  };
+  settings(): { speed: SpeedSettings; quotas: QuotaSettings };
+  /** Changes knobs on the fly (running jobs pick up speed changes at once). */
+  updateSettings(update: SettingsUpdate): void;
+}

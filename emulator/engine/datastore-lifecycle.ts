@@ -1,0 +1,56 @@
+// Moves data stores through their transitions on timers: CREATING → ACTIVE after the create
+// delay, DELETING → DELETED (and its resources dropped) after the delete delay. Re-armed from the
+// recorded start of the transition after a restart.
+import type { DatastoreLifecycle, Settings } from '../operations/context';
+import type { DatastoreRecord } from '../state/records';
+import type { StateStore } from '../state/state-store';
+
+export interface DatastoreLifecycleEngine extends DatastoreLifecycle {
+  /** Arms timers for every data store found mid-transition in state. */
+  resume(): void;
+  stop(): void;
+}
+
+export function createDatastoreLifecycle(
+  state: StateStore,
+  settings: Settings,
+  nowMs: () => number,
+): DatastoreLifecycleEngine {
+  const timers = new Set<NodeJS.Timeout>();
+  const complete = (record: DatastoreRecord): void => {
+    if (record.status === 'CREATING') record.status = 'ACTIVE';
+    else if (record.status === 'DELETING') {
+      record.status = 'DELETED';
+      state.resources.drop(record.datastoreId);
+    } else return;
+    record.statusSinceMs = nowMs();
+    state.save();
+  };
+  const lifecycle: DatastoreLifecycleEngine = {
+    track(record) {
+      const durationMs =
+        record.status === 'CREATING'
+          ? settings.speed.datastoreCreateMs
+          : record.status === 'DELETING'
+            ? settings.speed.datastoreDeleteMs
+            : undefined;
+      if (durationMs === undefined) return;
+      const timer = setTimeout(
+        () => {
+          timers.delete(timer);
+          complete(record);
+        },
+        Math.max(0, record.statusSinceMs + durationMs - nowMs()),
+      );
+      timers.add(timer);
+    },
+    resume() {
+      for (const record of state.datastores.values()) lifecycle.track(record);
+    },
+    stop() {
+      for (const timer of timers) clearTimeout(timer);
+      timers.clear();
+    },
+  };
+  return lifecycle;
+}

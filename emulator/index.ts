@@ -1,0 +1,223 @@
+// A local, wire-compatible AWS HealthLake: `startEmulator()` serves the 13 HealthLake operations
+// over HTTP on 127.0.0.1 (awsJson1_0, as the real `@aws-sdk/client-healthlake` speaks it), runs
+// import and export jobs against a real S3-compatible store, and exposes faults, counters and
+// knobs through the returned handle and the `/_emulator/` control API.
+import { randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { createControlApi, CONTROL_PREFIX } from './control-api';
+import type { EmulatorControls, JobSummary, SettingsUpdate } from './controls';
+import { createDatastoreLifecycle } from './engine/datastore-lifecycle';
+import type { ResourceLineCheck } from './engine/runtime';
+import { createJobEngine } from './engine/scheduler';
+import { ServiceError } from './errors';
+import { createCallCounters, createFaultInjector } from './faults';
+import { readBody, sendJson } from './http';
+import type { ServiceContext, Settings } from './operations/context';
+import { createRateLimiter } from './quotas';
+import { createS3Client } from './s3';
+import { PRESETS, type PresetName, type QuotaSettings, type SpeedSettings } from './settings';
+import { openStateStore } from './state/state-store';
+import { createAwsSurface, sendAwsError } from './wire';
+import { checkResourceLine } from './engine/minimal-check';
+
+export { FAST_QUOTAS, FAST_SPEED, AWS_QUOTAS, AWS_SPEED, PRESETS } from './settings';
+export type { PresetName, QuotaSettings, SpeedSettings, RateLimit } from './settings';
+export type { FaultSpec, OperationCounters, Faults } from './faults';
+export { seededRandom } from './faults';
+export type { EmulatorControls, JobSummary, SettingsUpdate } from './controls';
+export { CONTROL_PREFIX } from './control-api';
+
+export interface EmulatorOptions {
+  /** TCP port on 127.0.0.1. @default 0 (a free port) */
+  readonly port?: number;
+  /** Where state (data stores, jobs, resources) is kept across restarts. @default in memory */
+  readonly dataDir?: string;
+  /** The S3-compatible endpoint jobs read and write, e.g. moto's `http://127.0.0.1:5000`. */
+  readonly s3Endpoint?: string;
+  /** An S3 client to use instead of one built from `s3Endpoint`. */
+  readonly s3Client?: S3Client;
+  /** Region in ARNs and endpoints. @default 'us-east-1' */
+  readonly region?: string;
+  /** Account id in ARNs. @default '123456789012' */
+  readonly accountId?: string;
+  /** Starting point for speed and quotas: `aws` mimics AWS, `fast` suits tests and the demo. @default 'aws' */
+  readonly preset?: PresetName;
+  /** Speed knobs over the preset's. @default the preset's */
+  readonly speed?: Partial<SpeedSettings>;
+  /** Quotas over the preset's. @default the preset's */
+  readonly quotas?: Partial<QuotaSettings>;
+  /** Randomness for fault injection, e.g. `seededRandom(42)`. @default Math.random */
+  readonly random?: () => number;
+  /** The clock for timestamps and quota buckets, epoch ms. @default Date.now */
+  readonly nowMs?: () => number;
+  /** Largest accepted request body, in bytes. @default 1_048_576 */
+  readonly maxBodyBytes?: number;
+  /** The FHIR line check used by imports. @default emulator/fhir/validate's checkResourceLine */
+  readonly checkResourceLine?: ResourceLineCheck;
+  /** Where unexpected internal errors are reported (never resource contents). @default console.error */
+  readonly onError?: (message: string) => void;
+}
+
+export interface EmulatorHandle extends EmulatorControls {
+  /** `http://127.0.0.1:<port>`: pass it as `endpoint` to `new HealthLakeClient(...)`. */
+  readonly url: string;
+  readonly port: number;
+  readonly region: string;
+  readonly accountId: string;
+  /** The S3 client jobs use. */
+  readonly s3: S3Client;
+  /** Resolves when no job is running or queued. */
+  jobsSettled(): Promise<void>;
+  /** Stops serving; running jobs stop at their next checkpoint and resume on the next start. */
+  stop(): Promise<void>;
+}
+
+const DEFAULT_MAX_BODY_BYTES = 1_048_576;
+const LOCALHOST = '127.0.0.1';
+
+/**
+ * Starts the emulator. Talk to it with the real SDK:
+ *
+ * @example
+ * const emulator = await startEmulator({ s3Endpoint, preset: 'fast' });
+ * const healthLake = new HealthLakeClient({ endpoint: emulator.url, region: emulator.region,
+ *   credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+ * await emulator.stop();
+ */
+export async function startEmulator(options: EmulatorOptions = {}): Promise<EmulatorHandle> {
+  const region = options.region ?? 'us-east-1';
+  const accountId = options.accountId ?? '123456789012';
+  const nowMs = options.nowMs ?? Date.now;
+  const onError = options.onError ?? ((message: string) => console.error(message));
+  const preset = PRESETS[options.preset ?? 'aws'];
+  const settings: Settings = {
+    speed: { ...preset.speed, ...options.speed },
+    quotas: { ...preset.quotas, ...options.quotas },
+  };
+  const s3 = options.s3Client ?? createS3Client({ endpoint: options.s3Endpoint, region });
+  const state = await openStateStore(options.dataDir);
+  const engine = createJobEngine({
+    state,
+    settings,
+    s3,
+    nowMs,
+    onError,
+    checkResourceLine: options.checkResourceLine ?? checkResourceLine,
+  });
+  const lifecycle = createDatastoreLifecycle(state, settings, nowMs);
+  const ctx: ServiceContext = {
+    state,
+    region,
+    accountId,
+    settings,
+    scheduler: engine,
+    lifecycle,
+    nowMs,
+    newId: () => randomBytes(16).toString('hex'),
+  };
+  const faults = createFaultInjector(options.random ?? Math.random);
+  const counters = createCallCounters();
+  const controls: EmulatorControls = {
+    counters: () => counters.snapshot(),
+    resetCounters: () => counters.reset(),
+    faults: {
+      set: (operation, spec) => faults.set(operation, spec),
+      clear: (operation) => faults.clear(operation),
+      list: () => faults.list(),
+    },
+    jobs: {
+      list: () =>
+        [...state.jobs.values()].map((job): JobSummary => ({
+          kind: job.kind,
+          jobId: job.jobId,
+          datastoreId: job.datastoreId,
+          jobName: job.jobName,
+          status: job.status,
+          submitTimeMs: job.submitTimeMs,
+          endTimeMs: job.endTimeMs,
+          message: job.message,
+          progress: job.progress,
+          hung: engine.isHung(job.jobId),
+          restarts: job.restarts,
+        })),
+      fail: (jobId, message) => engine.fail(jobId, message),
+      hang: (jobId) => engine.hang(jobId),
+      release: (jobId) => engine.release(jobId),
+    },
+    settings: () => structuredClone(settings),
+    updateSettings(update: SettingsUpdate) {
+      settings.speed = { ...settings.speed, ...update.speed };
+      settings.quotas = { ...settings.quotas, ...update.quotas };
+    },
+  };
+  const aws = createAwsSurface({ ctx, faults, counters, limiter: createRateLimiter(nowMs), onError });
+  const control = createControlApi(controls);
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+
+  const server = createServer((req, res) => {
+    void (async () => {
+      const result = await readBody(req, maxBodyBytes);
+      const isControl = (req.url ?? '/').startsWith(CONTROL_PREFIX);
+      if (!result.ok) {
+        const error = new ServiceError(
+          'RequestEntityTooLargeException',
+          `Request body exceeds ${maxBodyBytes} bytes`,
+        );
+        return isControl ? sendJson(res, 413, { error: error.message }) : sendAwsError(res, error, 'none');
+      }
+      if (isControl) return control(req, res, result.body);
+      if (req.method !== 'POST' || (req.url ?? '/').split('?')[0] !== '/')
+        return sendAwsError(
+          res,
+          new ServiceError(
+            'UnknownOperationException',
+            `${req.method ?? ''} ${req.url ?? ''} is not a HealthLake endpoint; send POST /`,
+          ),
+          'none',
+        );
+      await aws(req, res, result.body);
+    })().catch((err: unknown) => {
+      onError(`emulator: request failed: ${err instanceof Error ? err.name : 'error'}`);
+      if (!res.headersSent)
+        sendAwsError(res, new ServiceError('InternalServerException', 'Internal error'), 'none');
+      else res.destroy();
+    });
+  });
+  await listen(server, options.port ?? 0);
+  const port = (server.address() as AddressInfo).port;
+
+  lifecycle.resume();
+  engine.resume();
+
+  return {
+    ...controls,
+    url: `http://${LOCALHOST}:${port}`,
+    port,
+    region,
+    accountId,
+    s3,
+    jobsSettled: () => engine.settled(),
+    async stop() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      lifecycle.stop();
+      await engine.stop();
+      state.close();
+      if (!options.s3Client) s3.destroy();
+    },
+  };
+}
+
+function listen(server: Server, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, LOCALHOST, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
