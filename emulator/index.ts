@@ -16,11 +16,11 @@ import { createCallCounters, createFaultInjector } from './faults';
 import { readBody, sendJson } from './http';
 import type { ServiceContext, Settings } from './operations/context';
 import { createRateLimiter } from './quotas';
+import { checkResourceLine } from './fhir/validate';
 import { createS3Client } from './s3';
 import { PRESETS, type PresetName, type QuotaSettings, type SpeedSettings } from './settings';
 import { openStateStore } from './state/state-store';
 import { createAwsSurface, sendAwsError } from './wire';
-import { checkResourceLine } from './engine/minimal-check';
 
 export { FAST_QUOTAS, FAST_SPEED, AWS_QUOTAS, AWS_SPEED, PRESETS } from './settings';
 export type { PresetName, QuotaSettings, SpeedSettings, RateLimit } from './settings';

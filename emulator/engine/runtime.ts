@@ -2,17 +2,12 @@
 // run; import-job.ts and export-job.ts only read S3, write S3 and the resource store, and call step().
 import type { S3Client } from '@aws-sdk/client-s3';
 import { HeadBucketCommand } from '@aws-sdk/client-s3';
-import type { ValidationLevel } from '@aws-sdk/client-healthlake';
+import type { checkResourceLine } from '../fhir/validate';
 import type { ResourceStore } from '../state/resource-store';
 import type { JobRecord } from '../state/records';
 
-/** The FHIR line check the import uses (emulator/fhir/validate.ts's checkResourceLine). */
-export type ResourceLineCheck = (
-  line: string,
-  level: ValidationLevel,
-) =>
-  | { ok: true; resourceType: string; id: string; resource: unknown }
-  | { ok: false; statusCode: number; outcome: unknown };
+/** The FHIR line check the import uses: emulator/fhir/validate.ts's checkResourceLine or a stand-in. */
+export type ResourceLineCheck = typeof checkResourceLine;
 
 export interface JobRuntime {
   readonly job: JobRecord;
