@@ -1,2 +1,5 @@
 // Every workflow the worker registers (its `workflowsPath`). Add a line per workflow module.
 export { fhirImportWorkflow } from './import';
+export { healthLakeGateWorkflow } from './gate';
+export { fhirLandingWorkflow } from './landing';
+export { fhirImportHandoverWorkflow } from './pipeline';
