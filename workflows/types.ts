@@ -172,6 +172,20 @@ export interface FhirImportProgress {
   readonly lastPolledAt?: string;
 }
 
+/**
+ * What the describe activity heartbeats (and resumes from after a worker dies). The UI shows it as
+ * the pending activity's details; `client/` decodes it for live progress.
+ */
+export interface ImportJobHeartbeat {
+  readonly progress: FhirImportProgress;
+  /** Activity attempt whose Describe saw the last change (polls since = attempt − this). */
+  readonly attemptAtChange: number;
+  /** Describe calls made by earlier activities of this import (this one adds its attempts). */
+  readonly describeCallsBefore: number;
+  /** ISO instant the job was first seen IN_PROGRESS (the ETA's pace starts there). */
+  readonly inProgressSince?: string;
+}
+
 /** Manifest vs. job counts at the end (only with `input.manifest`). */
 export interface ImportReconciliation {
   readonly filesLanded: number;

@@ -1,0 +1,496 @@
+// HealthLake import activities: start a job exactly once, describe and list jobs, and wait for a
+// job to change with one Describe per activity attempt (see activities/README.md for why).
+import { createHash } from 'node:crypto';
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure, ApplicationFailureCategory, CancelledFailure } from '@temporalio/common';
+import type { ImportJobProperties, JobProgressReport } from '@aws-sdk/client-healthlake';
+import {
+  countsChanged,
+  estimateCompletion,
+  nextPollDelayMs,
+  progressMilestone,
+  ZERO_COUNTS,
+} from '../workflows/poll-policy';
+import {
+  ImportFailureType,
+  type FhirImportProgress,
+  type ImportJobCounts,
+  type ImportJobHeartbeat,
+  type ImportJobStatus,
+  type PollPolicy,
+  type ValidationLevel,
+} from '../workflows/types';
+import { classifyAwsError } from './aws-errors';
+import type { HealthLakeImportApi } from './healthlake-api';
+
+/** Dependencies of {@link createHealthLakeActivities}. */
+export interface HealthLakeActivityDeps {
+  /** The real client (`new HealthLake({...})`), the emulator's, or a fake. */
+  readonly healthLake: HealthLakeImportApi;
+  /** Epoch ms. @default Date.now */
+  readonly clock?: () => number;
+  /** Uniform [0, 1), for poll jitter. @default Math.random */
+  readonly random?: () => number;
+}
+
+/** Arguments of `startImportJob`. */
+export interface StartImportJobArgs {
+  readonly datastoreId: string;
+  readonly inputS3Uri: string;
+  readonly outputS3Uri: string;
+  readonly kmsKeyId: string;
+  readonly dataAccessRoleArn: string;
+  readonly jobName: string;
+  readonly validationLevel?: ValidationLevel;
+  /** Stable identity of this import, `<namespace>/<workflowId>/<firstExecutionRunId>`: the ClientToken's seed. */
+  readonly identity: string;
+  /** ISO instant the workflow started: a job submitted before it cannot be this import's. */
+  readonly notBefore: string;
+}
+
+/** What `startImportJob` did. */
+export interface StartedImportJob {
+  readonly jobId: string;
+  readonly status: string;
+  /** `found` when a job with this name and S3 locations was already submitted (a crashed earlier attempt). */
+  readonly how: 'started' | 'found';
+  readonly clientToken: string;
+}
+
+/** One job as the workflow needs it. Counts, ids and times only. */
+export interface ImportJobSnapshot {
+  readonly progress: FhirImportProgress;
+  readonly jobName?: string;
+  readonly message?: string;
+  /** ISO instants. */
+  readonly submitTime: string;
+  readonly endTime?: string;
+  readonly inputS3Uri: string;
+  readonly outputS3Uri?: string;
+  /** ISO instant the job was first seen IN_PROGRESS. */
+  readonly inProgressSince?: string;
+}
+
+/** Arguments of `describeImportJob`. */
+export interface DescribeImportJobArgs {
+  readonly datastoreId: string;
+  readonly jobId: string;
+}
+
+/** Arguments of `listImportJobs`: every HealthLake filter, plus a page bound. */
+export interface ListImportJobsArgs {
+  readonly datastoreId: string;
+  readonly jobName?: string;
+  readonly jobStatus?: ImportJobStatus;
+  /** ISO instants. */
+  readonly submittedBefore?: string;
+  readonly submittedAfter?: string;
+  /** Page size, 1-500. @default 100 */
+  readonly maxResults?: number;
+  /** Pages read at most (each is one List call against the account's budget). @default 5 */
+  readonly maxPages?: number;
+  /** Continue from an earlier call's `nextToken`. */
+  readonly nextToken?: string;
+}
+
+export interface ListedImportJobs {
+  readonly jobs: readonly ImportJobSnapshot[];
+  /** Set when `maxPages` stopped the listing before the end. */
+  readonly nextToken?: string;
+  readonly listCalls: number;
+}
+
+/** Arguments of `awaitImportJobChange` (and the heartbeating `watchImportJob`). */
+export interface AwaitImportJobArgs {
+  readonly datastoreId: string;
+  readonly jobId: string;
+  /** The status the workflow last saw; any other status returns at once. */
+  readonly knownStatus: ImportJobStatus | 'NOT_STARTED';
+  /** The progress milestone the workflow last saw (see `progressMilestone`). */
+  readonly knownMilestone: number;
+  readonly pollPolicy: PollPolicy;
+  /** Wait before this activity's first Describe, in ms (0 = describe at once). */
+  readonly firstDelayMs: number;
+  /** The workflow's last progress: counts to compare with and Describe calls so far. */
+  readonly lastProgress: FhirImportProgress;
+  /** Bytes landed (from the manifest), for percent and ETA. */
+  readonly totalBytes?: number;
+  /** Epoch ms of the workflow's deadline: no wait goes past it. */
+  readonly deadlineMs?: number;
+  readonly inProgressSince?: string;
+}
+
+/** Default page size and page bound for List calls. */
+const DEFAULT_LIST_PAGE_SIZE = 100;
+const DEFAULT_LIST_MAX_PAGES = 5;
+/** How far before the workflow start a found job may have been submitted (clock skew), in ms. */
+const SUBMIT_CLOCK_SKEW_MS = 60_000;
+
+/**
+ * The ClientToken for an import: a hash of its identity, so every retry and replay of the start
+ * sends the same token (the SDK would fill a fresh random one). 40 hex chars, within HealthLake's
+ * 1-64 `[a-zA-Z0-9-]`.
+ */
+export function importClientToken(identity: string): string {
+  return createHash('sha256').update(identity).digest('hex').slice(0, 40);
+}
+
+function toIso(date: Date | undefined): string | undefined {
+  return date instanceof Date && !Number.isNaN(date.getTime()) ? date.toISOString() : undefined;
+}
+
+/** HealthLake's report in our names (missing counts are 0). */
+export function countsFromReport(report: JobProgressReport | undefined): ImportJobCounts {
+  if (!report) return ZERO_COUNTS;
+  return {
+    scannedFiles: report.TotalNumberOfScannedFiles ?? 0,
+    scannedMb: report.TotalSizeOfScannedFilesInMB ?? 0,
+    importedFiles: report.TotalNumberOfImportedFiles ?? 0,
+    resourcesScanned: report.TotalNumberOfResourcesScanned ?? 0,
+    resourcesImported: report.TotalNumberOfResourcesImported ?? 0,
+    resourcesWithCustomerError: report.TotalNumberOfResourcesWithCustomerError ?? 0,
+    filesReadWithCustomerError: report.TotalNumberOfFilesReadWithCustomerError ?? 0,
+    throughput: report.Throughput ?? 0,
+  };
+}
+
+/** Turns an SDK error into the activity's failure: non-retryable with the AWS name, or retryable. */
+function toActivityFailure(err: unknown, operation: string, retryDelayMs?: number): Error {
+  const decision = classifyAwsError(err);
+  if (decision.kind === 'aborted') return new CancelledFailure(`${operation} aborted: activity cancelled`);
+  const message = `${operation} failed with ${decision.type}: ${decision.message}`;
+  if (decision.kind === 'fail') {
+    return ApplicationFailure.create({ message, type: decision.type, nonRetryable: true });
+  }
+  return ApplicationFailure.create({
+    message,
+    type: decision.type,
+    nonRetryable: false,
+    ...(retryDelayMs === undefined ? {} : { nextRetryDelay: retryDelayMs }),
+  });
+}
+
+/** The outcome of one Describe inside a wait. */
+type PollStep =
+  | { readonly kind: 'return'; readonly snapshot: ImportJobSnapshot }
+  | {
+      readonly kind: 'wait';
+      readonly delayMs: number;
+      readonly heartbeat?: ImportJobHeartbeat;
+      readonly status: string;
+    };
+
+/**
+ * Builds the HealthLake import activities. Every HealthLake call gets the activity's cancellation
+ * signal, so cancelling the workflow aborts an in-flight request.
+ *
+ * @example
+ * const activities = createHealthLakeActivities({ healthLake: new HealthLake({ region }) });
+ * await Worker.create({ taskQueue, activities, ... });
+ */
+export function createHealthLakeActivities(deps: HealthLakeActivityDeps) {
+  const { healthLake } = deps;
+  const clock = deps.clock ?? Date.now;
+  const random = deps.random ?? Math.random;
+
+  function signal(): AbortSignal | undefined {
+    try {
+      return Context.current().cancellationSignal;
+    } catch {
+      return undefined; // called outside an activity (a script or a unit test)
+    }
+  }
+
+  function snapshotOf(
+    job: ImportJobProperties,
+    extra: { describeCalls: number; lastChangeAt?: string; inProgressSince?: string; totalBytes?: number },
+  ): ImportJobSnapshot {
+    const nowMs = clock();
+    const status = job.JobStatus as ImportJobStatus;
+    const counts = countsFromReport(job.JobProgressReport);
+    const inProgressSince =
+      extra.inProgressSince ?? (status === 'IN_PROGRESS' ? new Date(nowMs).toISOString() : undefined);
+    const estimate = estimateCompletion({
+      counts,
+      status,
+      totalBytes: extra.totalBytes,
+      inProgressSinceMs: inProgressSince === undefined ? undefined : Date.parse(inProgressSince),
+      nowMs,
+    });
+    const progress: FhirImportProgress = {
+      datastoreId: job.DatastoreId ?? '',
+      jobId: job.JobId,
+      status,
+      counts,
+      ...estimate,
+      describeCalls: extra.describeCalls,
+      lastChangeAt: extra.lastChangeAt ?? new Date(nowMs).toISOString(),
+      lastPolledAt: new Date(nowMs).toISOString(),
+    };
+    return {
+      progress,
+      jobName: job.JobName,
+      message: job.Message,
+      submitTime: toIso(job.SubmitTime) ?? new Date(nowMs).toISOString(),
+      endTime: toIso(job.EndTime),
+      inputS3Uri: job.InputDataConfig?.S3Uri ?? '',
+      outputS3Uri: job.JobOutputDataConfig?.S3Configuration?.S3Uri,
+      inProgressSince,
+    };
+  }
+
+  async function listPages(
+    args: ListImportJobsArgs,
+  ): Promise<{ jobs: ImportJobProperties[]; nextToken?: string; listCalls: number }> {
+    const jobs: ImportJobProperties[] = [];
+    let nextToken = args.nextToken;
+    let listCalls = 0;
+    const maxPages = args.maxPages ?? DEFAULT_LIST_MAX_PAGES;
+    do {
+      listCalls++;
+      let page;
+      try {
+        page = await healthLake.listFHIRImportJobs(
+          {
+            DatastoreId: args.datastoreId,
+            JobName: args.jobName,
+            JobStatus: args.jobStatus,
+            SubmittedBefore: args.submittedBefore === undefined ? undefined : new Date(args.submittedBefore),
+            SubmittedAfter: args.submittedAfter === undefined ? undefined : new Date(args.submittedAfter),
+            MaxResults: args.maxResults ?? DEFAULT_LIST_PAGE_SIZE,
+            NextToken: nextToken,
+          },
+          { abortSignal: signal() },
+        );
+      } catch (err) {
+        throw toActivityFailure(err, 'ListFHIRImportJobs');
+      }
+      jobs.push(...(page.ImportJobPropertiesList ?? []));
+      nextToken = page.NextToken === '' ? undefined : page.NextToken;
+    } while (nextToken !== undefined && listCalls < maxPages);
+    return { jobs, nextToken, listCalls };
+  }
+
+  async function describe(
+    datastoreId: string,
+    jobId: string,
+    retryDelayMs?: number,
+  ): Promise<ImportJobProperties> {
+    let output;
+    try {
+      output = await healthLake.describeFHIRImportJob(
+        { DatastoreId: datastoreId, JobId: jobId },
+        { abortSignal: signal() },
+      );
+    } catch (err) {
+      throw toActivityFailure(err, 'DescribeFHIRImportJob', retryDelayMs);
+    }
+    if (!output.ImportJobProperties) {
+      throw ApplicationFailure.create({
+        message: `DescribeFHIRImportJob returned no ImportJobProperties for job ${jobId}`,
+        type: ImportFailureType.InternalServerException,
+      });
+    }
+    return output.ImportJobProperties;
+  }
+
+  /**
+   * One Describe and the decision that follows: return to the workflow (status or milestone moved)
+   * or wait. `attempt` counts this activity's Describe calls (1 = first); `saved` is what an
+   * earlier attempt heartbeated.
+   */
+  async function pollStep(
+    args: AwaitImportJobArgs,
+    attempt: number,
+    saved: ImportJobHeartbeat | undefined,
+  ): Promise<PollStep> {
+    const base = saved ?? {
+      progress: args.lastProgress,
+      attemptAtChange: 0,
+      describeCallsBefore: args.lastProgress.describeCalls,
+      inProgressSince: args.inProgressSince,
+    };
+    const policy = args.pollPolicy;
+    const previous = base.progress;
+    const retryDelayMs = nextPollDelayMs(
+      {
+        pollsSinceChange: attempt - base.attemptAtChange,
+        status: previous.status === 'QUEUED' ? 'QUEUED' : 'IN_PROGRESS',
+        nowMs: clock(),
+        deadlineMs: args.deadlineMs,
+      },
+      policy,
+      random,
+    );
+    const job = await describe(args.datastoreId, args.jobId, retryDelayMs);
+    const describeCalls = base.describeCallsBefore + attempt;
+    const status = job.JobStatus as ImportJobStatus;
+    const counts = countsFromReport(job.JobProgressReport);
+    const changed = previous.status !== status || countsChanged(previous.counts, counts);
+    const nowIso = new Date(clock()).toISOString();
+    const snapshot = snapshotOf(job, {
+      describeCalls,
+      lastChangeAt: changed ? nowIso : (previous.lastChangeAt ?? nowIso),
+      inProgressSince: base.inProgressSince,
+      totalBytes: args.totalBytes,
+    });
+    const milestone = progressMilestone(snapshot.progress.percent, policy.maxProgressMilestones);
+    if (status !== args.knownStatus || milestone > args.knownMilestone) return { kind: 'return', snapshot };
+    const attemptAtChange = changed ? attempt : base.attemptAtChange;
+    const delayMs = nextPollDelayMs(
+      {
+        pollsSinceChange: attempt - attemptAtChange,
+        status,
+        etaMs: snapshot.progress.etaMs,
+        nowMs: clock(),
+        deadlineMs: args.deadlineMs,
+      },
+      policy,
+      random,
+    );
+    const heartbeat: ImportJobHeartbeat = {
+      progress: snapshot.progress,
+      attemptAtChange,
+      describeCallsBefore: base.describeCallsBefore,
+      ...(snapshot.inProgressSince === undefined ? {} : { inProgressSince: snapshot.inProgressSince }),
+    };
+    // Heartbeat only what is new: each heartbeat that reaches the server is a billed action.
+    return { kind: 'wait', delayMs, status, ...(changed || !saved ? { heartbeat } : {}) };
+  }
+
+  function savedHeartbeat(jobId: string): ImportJobHeartbeat | undefined {
+    const details: unknown = Context.current().info.heartbeatDetails;
+    if (typeof details !== 'object' || details === null) return undefined;
+    const saved = details as ImportJobHeartbeat;
+    return saved.progress?.jobId === jobId ? saved : undefined;
+  }
+
+  return {
+    /**
+     * Starts the import job exactly once. First looks for a job this import already submitted (same
+     * name and S3 locations, submitted after the workflow started: an earlier attempt that crashed
+     * after HealthLake accepted it), then starts with a ClientToken derived from the import's
+     * identity, so a retry that races the lookup still gets the same job.
+     */
+    startImportJob: async (args: StartImportJobArgs): Promise<StartedImportJob> => {
+      const clientToken = importClientToken(args.identity);
+      const { jobs } = await listPages({
+        datastoreId: args.datastoreId,
+        jobName: args.jobName,
+        submittedAfter: new Date(Date.parse(args.notBefore) - SUBMIT_CLOCK_SKEW_MS).toISOString(),
+      });
+      const mine = jobs.find(
+        (job) =>
+          job.JobName === args.jobName &&
+          job.InputDataConfig?.S3Uri === args.inputS3Uri &&
+          job.JobOutputDataConfig?.S3Configuration?.S3Uri === args.outputS3Uri,
+      );
+      if (mine?.JobId)
+        return { jobId: mine.JobId, status: mine.JobStatus ?? 'SUBMITTED', how: 'found', clientToken };
+      let started;
+      try {
+        started = await healthLake.startFHIRImportJob(
+          {
+            DatastoreId: args.datastoreId,
+            JobName: args.jobName,
+            InputDataConfig: { S3Uri: args.inputS3Uri },
+            JobOutputDataConfig: { S3Configuration: { S3Uri: args.outputS3Uri, KmsKeyId: args.kmsKeyId } },
+            DataAccessRoleArn: args.dataAccessRoleArn,
+            ClientToken: clientToken,
+            ...(args.validationLevel === undefined ? {} : { ValidationLevel: args.validationLevel }),
+          },
+          { abortSignal: signal() },
+        );
+      } catch (err) {
+        throw toActivityFailure(err, 'StartFHIRImportJob');
+      }
+      if (!started.JobId) {
+        throw ApplicationFailure.create({
+          message: 'StartFHIRImportJob returned no JobId',
+          type: ImportFailureType.InternalServerException,
+        });
+      }
+      return { jobId: started.JobId, status: started.JobStatus ?? 'SUBMITTED', how: 'started', clientToken };
+    },
+
+    /** One Describe of one job. */
+    describeImportJob: async (
+      args: DescribeImportJobArgs & { totalBytes?: number },
+    ): Promise<ImportJobSnapshot> => {
+      const job = await describe(args.datastoreId, args.jobId);
+      return snapshotOf(job, { describeCalls: 1, totalBytes: args.totalBytes });
+    },
+
+    /** Lists import jobs with every HealthLake filter, reading at most `maxPages` pages. */
+    listImportJobs: async (args: ListImportJobsArgs): Promise<ListedImportJobs> => {
+      const { jobs, nextToken, listCalls } = await listPages(args);
+      return {
+        jobs: jobs.map((job) => snapshotOf(job, { describeCalls: 0 })),
+        listCalls,
+        ...(nextToken === undefined ? {} : { nextToken }),
+      };
+    },
+
+    /**
+     * Waits for the job's status (or progress milestone) to move away from what the workflow knows,
+     * with ONE Describe per activity attempt: between attempts the activity asks Temporal to call it
+     * again after the backoff delay (a BENIGN `ImportJobStillRunning` failure with `nextRetryDelay`),
+     * so no worker slot is held, no history event is written, and the poll task queue's
+     * `maxTaskQueueActivitiesPerSecond` caps Describe calls across all workers.
+     *
+     * Progress is heartbeated only when it changes; the next attempt, on any worker, resumes from
+     * those details. Cancellation aborts the in-flight Describe; between attempts the server
+     * cancels the pending retry at once.
+     */
+    awaitImportJobChange: async (args: AwaitImportJobArgs): Promise<ImportJobSnapshot> => {
+      const { attempt } = Context.current().info;
+      const describeAttempt = args.firstDelayMs > 0 ? attempt - 1 : attempt;
+      if (describeAttempt === 0) throw stillRunning(args.jobId, args.knownStatus, args.firstDelayMs);
+      const step = await pollStep(args, describeAttempt, savedHeartbeat(args.jobId));
+      if (step.kind === 'return') return step.snapshot;
+      if (step.heartbeat) Context.current().heartbeat(step.heartbeat);
+      throw stillRunning(args.jobId, step.status, step.delayMs);
+    },
+
+    /**
+     * The same wait as a heartbeating loop inside one activity attempt (Temporal's first polling
+     * pattern). Kept for the polling benchmark and for callers who want one long attempt; it holds
+     * a worker slot for the whole job and its Describe calls escape the task queue's rate limit.
+     * Needs a `heartbeatTimeout`; cancellation ends the sleep and aborts the in-flight Describe.
+     */
+    watchImportJob: async (args: AwaitImportJobArgs): Promise<ImportJobSnapshot> => {
+      const ctx = Context.current();
+      let saved = savedHeartbeat(args.jobId);
+      let attempt = saved === undefined ? 0 : saved.progress.describeCalls - saved.describeCallsBefore;
+      if (saved === undefined && args.firstDelayMs > 0) await ctx.sleep(args.firstDelayMs);
+      for (;;) {
+        attempt++;
+        const step = await pollStep(args, attempt, saved);
+        if (step.kind === 'return') return step.snapshot;
+        if (step.heartbeat) saved = step.heartbeat;
+        ctx.heartbeat(
+          saved
+            ? {
+                ...saved,
+                progress: { ...saved.progress, describeCalls: saved.describeCallsBefore + attempt },
+              }
+            : saved,
+        );
+        await ctx.sleep(step.delayMs);
+      }
+    },
+  };
+}
+
+/** The BENIGN failure that schedules the next attempt of `awaitImportJobChange`. */
+function stillRunning(jobId: string, status: string, delayMs: number): ApplicationFailure {
+  return ApplicationFailure.create({
+    message: `import job ${jobId} is ${status}; next Describe in ${delayMs} ms`,
+    type: ImportFailureType.ImportJobStillRunning,
+    nextRetryDelay: delayMs,
+    category: ApplicationFailureCategory.BENIGN,
+  });
+}
+
+/** The activities object, for `proxyActivities<HealthLakeActivities>()` in workflow code. */
+export type HealthLakeActivities = ReturnType<typeof createHealthLakeActivities>;

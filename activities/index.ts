@@ -1,0 +1,5 @@
+// The activities' public surface: the HealthLake import activities factory, its narrow client
+// interface and the AWS error classifier.
+export * from './import';
+export * from './healthlake-api';
+export { classifyAwsError, type AwsErrorClass } from './aws-errors';

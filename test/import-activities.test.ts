@@ -1,0 +1,306 @@
+// Activity tests with MockActivityEnvironment and a scripted HealthLake fake: the exact poll
+// sequence, heartbeats only on change, resume from heartbeatDetails, error classification at the
+// activity boundary, the idempotent start, and cancellation reaching the in-flight call.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  AccessDeniedException,
+  ThrottlingException,
+  type ImportJobProperties,
+} from '@aws-sdk/client-healthlake';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
+import {
+  createHealthLakeActivities,
+  importClientToken,
+  type AwaitImportJobArgs,
+  type HealthLakeImportApi,
+} from '../activities';
+import { ZERO_COUNTS } from '../workflows/poll-policy';
+import type { ImportJobHeartbeat } from '../workflows/types';
+
+const quiet = { logger: new DefaultLogger('ERROR') };
+/** `env.run` with the activity's own result type. */
+function run<A extends unknown[], R>(
+  env: MockActivityEnvironment,
+  fn: (...args: A) => Promise<R>,
+  ...args: A
+): Promise<R> {
+  return env.run<A, R, typeof fn>(fn, ...args);
+}
+
+const DATASTORE = 'ds0123456789abcdef0123456789abcd';
+const T0 = Date.parse('2026-01-01T00:00:00Z');
+
+function job(
+  status: string,
+  resourcesImported = 0,
+  extra: Partial<ImportJobProperties> = {},
+): ImportJobProperties {
+  return {
+    JobId: 'job-1',
+    JobName: 'import-a',
+    JobStatus: status as ImportJobProperties['JobStatus'],
+    SubmitTime: new Date(T0),
+    DatastoreId: DATASTORE,
+    InputDataConfig: { S3Uri: 's3://in-bucket/a' },
+    JobOutputDataConfig: { S3Configuration: { S3Uri: 's3://out-bucket/o', KmsKeyId: 'alias/k' } },
+    JobProgressReport: {
+      TotalNumberOfResourcesImported: resourcesImported,
+      TotalNumberOfResourcesScanned: resourcesImported,
+    },
+    ...extra,
+  };
+}
+
+/** A HealthLake whose Describe answers come from a script (an Error is thrown). */
+function scriptedHealthLake(
+  describes: Array<ImportJobProperties | Error>,
+  listed: ImportJobProperties[] = [],
+) {
+  const calls = { start: [] as unknown[], describe: 0, list: [] as unknown[] };
+  const api: HealthLakeImportApi = {
+    async startFHIRImportJob(input) {
+      calls.start.push(input);
+      return { JobId: 'job-new', JobStatus: 'SUBMITTED', DatastoreId: DATASTORE };
+    },
+    async describeFHIRImportJob() {
+      const next = describes[Math.min(calls.describe, describes.length - 1)];
+      calls.describe++;
+      if (next instanceof Error) throw next;
+      return { ImportJobProperties: next };
+    },
+    async listFHIRImportJobs(input) {
+      calls.list.push(input);
+      return { ImportJobPropertiesList: listed };
+    },
+  };
+  return { api, calls };
+}
+
+const POLICY = {
+  initialDelayMs: 10,
+  minDelayMs: 10,
+  maxDelayMs: 80,
+  multiplier: 2,
+  jitter: 0,
+  queuedDelayMs: 50,
+  attemptTimeoutMs: 1_000,
+  maxProgressMilestones: 0,
+};
+
+function awaitArgs(overrides: Partial<AwaitImportJobArgs> = {}): AwaitImportJobArgs {
+  return {
+    datastoreId: DATASTORE,
+    jobId: 'job-1',
+    knownStatus: 'IN_PROGRESS',
+    knownMilestone: 0,
+    pollPolicy: POLICY,
+    firstDelayMs: 0,
+    lastProgress: {
+      datastoreId: DATASTORE,
+      jobId: 'job-1',
+      status: 'IN_PROGRESS',
+      counts: ZERO_COUNTS,
+      describeCalls: 3,
+    },
+    ...overrides,
+  };
+}
+
+async function runAttempt(
+  act: ReturnType<typeof createHealthLakeActivities>,
+  attempt: number,
+  heartbeatDetails: ImportJobHeartbeat | undefined,
+  args: AwaitImportJobArgs,
+) {
+  const env = new MockActivityEnvironment({ attempt, heartbeatDetails }, quiet);
+  const heartbeats: ImportJobHeartbeat[] = [];
+  env.on('heartbeat', (d: ImportJobHeartbeat) => heartbeats.push(d));
+  try {
+    return { snapshot: await run(env, act.awaitImportJobChange, args), heartbeats };
+  } catch (err) {
+    return { failure: err as ApplicationFailure, heartbeats };
+  }
+}
+
+describe('awaitImportJobChange (one Describe per attempt)', () => {
+  it('backs off while nothing moves, heartbeats only changes, resumes from heartbeatDetails', async () => {
+    const { api, calls } = scriptedHealthLake([
+      job('IN_PROGRESS', 5),
+      job('IN_PROGRESS', 5),
+      job('IN_PROGRESS', 5),
+      job('IN_PROGRESS', 9),
+      job('COMPLETED', 12),
+    ]);
+    let now = T0;
+    const act = createHealthLakeActivities({ healthLake: api, clock: () => (now += 1_000), random: () => 0 });
+    const args = awaitArgs({ firstDelayMs: 10 });
+    let details: ImportJobHeartbeat | undefined;
+    const delays: unknown[] = [];
+    const heartbeatCounts: number[] = [];
+    for (let attempt = 1; attempt <= 5; attempt++) {
+      const outcome = await runAttempt(act, attempt, details, args);
+      assert.ok(outcome.failure instanceof ApplicationFailure, `attempt ${attempt}`);
+      assert.equal(outcome.failure.type, 'ImportJobStillRunning');
+      assert.equal(outcome.failure.category, 'BENIGN');
+      delays.push(outcome.failure.nextRetryDelay);
+      heartbeatCounts.push(outcome.heartbeats.length);
+      details = outcome.heartbeats.at(-1) ?? details;
+    }
+    // attempt 1 only waits firstDelayMs; 2: change (5 imported) → floor; 3, 4: no change → ×2, ×4;
+    // 5: change (9) → floor again.
+    assert.deepEqual(delays, [10, 10, 20, 40, 10]);
+    assert.deepEqual(heartbeatCounts, [0, 1, 0, 0, 1]);
+    assert.equal(calls.describe, 4);
+    assert.equal(details?.progress.counts.resourcesImported, 9);
+    assert.equal(details?.attemptAtChange, 4);
+    const done = await runAttempt(act, 6, details, args);
+    assert.equal(done.snapshot?.progress.status, 'COMPLETED');
+    assert.equal(done.snapshot?.progress.counts.resourcesImported, 12);
+    // 3 Describe calls before this activity + 5 here.
+    assert.equal(done.snapshot?.progress.describeCalls, 8);
+  });
+
+  it('QUEUED polls at queuedDelayMs and returns when it starts', async () => {
+    const { api } = scriptedHealthLake([job('QUEUED'), job('IN_PROGRESS', 1)]);
+    const act = createHealthLakeActivities({ healthLake: api, random: () => 0 });
+    const queued = awaitArgs({ knownStatus: 'QUEUED' });
+    const first = await runAttempt(act, 1, undefined, queued);
+    assert.equal(first.failure?.nextRetryDelay, 50);
+    const second = await runAttempt(act, 2, first.heartbeats[0], queued);
+    assert.equal(second.snapshot?.progress.status, 'IN_PROGRESS');
+  });
+
+  it('AccessDenied fails non-retryable under its AWS name; throttling retries after the poll delay', async () => {
+    const denied = scriptedHealthLake([new AccessDeniedException({ message: 'not allowed', $metadata: {} })]);
+    const act = createHealthLakeActivities({ healthLake: denied.api, random: () => 0 });
+    const failure = (await runAttempt(act, 1, undefined, awaitArgs())).failure;
+    assert.ok(failure instanceof ApplicationFailure);
+    assert.equal(failure.type, 'AccessDeniedException');
+    assert.equal(failure.nonRetryable, true);
+    assert.equal(failure.message, 'DescribeFHIRImportJob failed with AccessDeniedException: not allowed');
+
+    const throttled = scriptedHealthLake([
+      new ThrottlingException({ message: 'Rate exceeded', $metadata: {} }),
+    ]);
+    const act2 = createHealthLakeActivities({ healthLake: throttled.api, random: () => 0 });
+    const retry = (await runAttempt(act2, 1, undefined, awaitArgs())).failure;
+    assert.ok(retry instanceof ApplicationFailure);
+    assert.equal(retry.type, 'ThrottlingException');
+    assert.equal(retry.nonRetryable, false);
+    assert.equal(retry.nextRetryDelay, 20);
+  });
+
+  it('returns at a new progress milestone when a manifest gives the total', async () => {
+    const mb = 1_048_576;
+    const { api } = scriptedHealthLake([
+      job('IN_PROGRESS', 1, { JobProgressReport: { TotalSizeOfScannedFilesInMB: 3 } }),
+      job('IN_PROGRESS', 1, { JobProgressReport: { TotalSizeOfScannedFilesInMB: 6 } }),
+    ]);
+    const act = createHealthLakeActivities({ healthLake: api, random: () => 0 });
+    const args = awaitArgs({ totalBytes: 10 * mb, pollPolicy: { ...POLICY, maxProgressMilestones: 1 } });
+    const first = await runAttempt(act, 1, undefined, args);
+    assert.equal(first.failure?.type, 'ImportJobStillRunning');
+    assert.equal(first.heartbeats[0]?.progress.percent, 30);
+    const second = await runAttempt(act, 2, first.heartbeats[0], args);
+    assert.equal(second.snapshot?.progress.percent, 60);
+  });
+});
+
+describe('startImportJob', () => {
+  const startArgs = {
+    datastoreId: DATASTORE,
+    inputS3Uri: 's3://in-bucket/a',
+    outputS3Uri: 's3://out-bucket/o',
+    kmsKeyId: 'alias/k',
+    dataAccessRoleArn: 'arn:aws:iam::123456789012:role/r',
+    jobName: 'import-a',
+    identity: 'default/wf-1/run-1',
+    notBefore: '2026-01-01T00:00:00.000Z',
+  };
+
+  it('starts with a ClientToken derived from the identity, after looking for an earlier submission', async () => {
+    const { api, calls } = scriptedHealthLake(
+      [],
+      [job('IN_PROGRESS', 0, { InputDataConfig: { S3Uri: 's3://in-bucket/other' } })],
+    );
+    const act = createHealthLakeActivities({ healthLake: api });
+    const started = await run(new MockActivityEnvironment({}, quiet), act.startImportJob, startArgs);
+    assert.deepEqual(started, {
+      jobId: 'job-new',
+      status: 'SUBMITTED',
+      how: 'started',
+      clientToken: importClientToken('default/wf-1/run-1'),
+    });
+    assert.match(started.clientToken, /^[0-9a-f]{40}$/);
+    assert.notEqual(importClientToken('default/wf-1/run-2'), started.clientToken);
+    assert.deepEqual(calls.list, [
+      {
+        DatastoreId: DATASTORE,
+        JobName: 'import-a',
+        JobStatus: undefined,
+        SubmittedBefore: undefined,
+        SubmittedAfter: new Date('2025-12-31T23:59:00.000Z'),
+        MaxResults: 100,
+        NextToken: undefined,
+      },
+    ]);
+    assert.equal((calls.start[0] as { ClientToken: string }).ClientToken, started.clientToken);
+  });
+
+  it('reattaches to the job an earlier crashed attempt submitted, without starting another', async () => {
+    const { api, calls } = scriptedHealthLake([], [job('IN_PROGRESS')]);
+    const act = createHealthLakeActivities({ healthLake: api });
+    const found = await run(
+      new MockActivityEnvironment({ attempt: 2 }, quiet),
+      act.startImportJob,
+      startArgs,
+    );
+    assert.equal(found.jobId, 'job-1');
+    assert.equal(found.how, 'found');
+    assert.equal(calls.start.length, 0);
+  });
+});
+
+describe('cancellation', () => {
+  it('aborts the in-flight Describe', async () => {
+    let aborted = false;
+    const api: HealthLakeImportApi = {
+      startFHIRImportJob: () => Promise.reject(new Error('unused')),
+      listFHIRImportJobs: () => Promise.reject(new Error('unused')),
+      describeFHIRImportJob: (_input, options) =>
+        new Promise((_resolve, reject) => {
+          options?.abortSignal?.addEventListener('abort', () => {
+            aborted = true;
+            reject(Object.assign(new Error('Request aborted'), { name: 'AbortError' }));
+          });
+        }),
+    };
+    const env = new MockActivityEnvironment({}, quiet);
+    const act = createHealthLakeActivities({ healthLake: api });
+    const running = env.run(act.awaitImportJobChange, awaitArgs());
+    setTimeout(() => env.cancel(), 20);
+    await assert.rejects(running, CancelledFailure);
+    assert.equal(aborted, true);
+  });
+
+  it('ends the heartbeating loop on the chosen heartbeat', async () => {
+    const { api, calls } = scriptedHealthLake([
+      job('IN_PROGRESS', 1),
+      job('IN_PROGRESS', 2),
+      job('IN_PROGRESS', 3),
+    ]);
+    const act = createHealthLakeActivities({ healthLake: api, random: () => 0 });
+    const env = new MockActivityEnvironment({}, quiet);
+    const seen: number[] = [];
+    env.on('heartbeat', (d: ImportJobHeartbeat) => {
+      seen.push(d.progress.counts.resourcesImported);
+      if (seen.length === 2) env.cancel();
+    });
+    await assert.rejects(env.run(act.watchImportJob, awaitArgs()), CancelledFailure);
+    assert.deepEqual(seen, [1, 2]);
+    assert.equal(calls.describe, 2);
+  });
+});
