@@ -10,14 +10,17 @@ import {
   DescribeFHIRDatastoreCommand,
   DescribeFHIRImportJobCommand,
   HealthLakeServiceException,
+  StartFHIRExportJobCommand,
   StartFHIRImportJobCommand,
   type StartFHIRImportJobCommandInput,
 } from '@aws-sdk/client-healthlake';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { ensureBucket, putObjectText } from '../emulator/s3';
+import { generateFhirData, writeFhirDataToS3 } from '../emulator/fhir/generate';
+import { ensureBucket, listObjectKeys, putObjectText } from '../emulator/s3';
 import {
   startLocalHealthLake,
   waitForDatastore,
+  waitForExportJob,
   waitForImportJob,
   type LocalHealthLake,
 } from '../emulator/testing';
@@ -286,5 +289,87 @@ describe('HealthLake emulator through the real SDK', () => {
     } finally {
       local.emulator.updateSettings({ speed: { datastoreCreateMs: 50 } });
     }
+  });
+
+  it('imports generated data with a known number of broken lines: exact counts in the report, manifest.json and FAILURE files', async () => {
+    const data = generateFhirData({ patients: 12, seed: 11, invalidRate: 0.05, maxFileBytes: 40_000 });
+    assert.ok(data.counts.invalidLines > 0 && data.counts.files > 1);
+    await writeFhirDataToS3(data, local.s3, `s3://${BUCKET}/generated-broken/`);
+    for (const level of ['strict', 'minimal'] as const) {
+      const started = await local.healthLake.send(
+        new StartFHIRImportJobCommand(importInput('generated-broken/', { ValidationLevel: level })),
+      );
+      const job = await waitForImportJob(local.healthLake, datastoreId, started.JobId!);
+      const rejected = data.counts.invalidByLevel[level];
+      assert.equal(job.JobStatus, 'COMPLETED_WITH_ERRORS');
+      const { Throughput: _throughput, ...report } = job.JobProgressReport!;
+      assert.deepEqual(report, {
+        TotalNumberOfScannedFiles: data.counts.files,
+        TotalSizeOfScannedFilesInMB: data.counts.bytes / 1_000_000,
+        TotalNumberOfImportedFiles: data.counts.files,
+        TotalNumberOfResourcesScanned: data.counts.resources,
+        TotalNumberOfResourcesImported: data.counts.resources - rejected,
+        TotalNumberOfResourcesWithCustomerError: rejected,
+        TotalNumberOfFilesReadWithCustomerError: 0,
+      });
+      const folder = `out/generated-broken/${datastoreId}-FHIR_IMPORT-${started.JobId}`;
+      const manifest = JSON.parse(await readText(local, `${folder}/manifest.json`)) as Record<string, number>;
+      assert.equal(manifest.numberOfResourcesScanned, data.counts.resources);
+      assert.equal(manifest.numberOfResourcesImportedSuccessfully, data.counts.resources - rejected);
+      assert.equal(manifest.numberOfResourcesWithCustomerError, rejected);
+      const failureKeys = await listObjectKeys(local.s3, BUCKET, `${folder}/FAILURE/`);
+      let failureLines = 0;
+      for (const file of data.files) {
+        const key = `${folder}/FAILURE/${file.name}`;
+        if (!failureKeys.includes(key)) continue;
+        const lineIds = (await readText(local, key))
+          .trim()
+          .split('\n')
+          .map((line) => (JSON.parse(line) as { lineId: number }).lineId);
+        if (level === 'strict') assert.deepEqual(lineIds, file.invalidLineNumbers);
+        failureLines += lineIds.length;
+      }
+      assert.equal(failureLines, rejected);
+    }
+  });
+
+  it('round-trips import then export: every imported resource comes back byte for byte', async () => {
+    const { DatastoreId: roundTripId } = await local.healthLake.send(
+      new CreateFHIRDatastoreCommand({ DatastoreName: 'round-trip', DatastoreTypeVersion: 'R4' }),
+    );
+    await waitForDatastore(local.healthLake, roundTripId!);
+    const data = generateFhirData({ patients: 15, seed: 5, maxFileBytes: 60_000 });
+    await writeFhirDataToS3(data, local.s3, `s3://${BUCKET}/round-trip/`);
+    const imported = await local.healthLake.send(
+      new StartFHIRImportJobCommand({ ...importInput('round-trip/'), DatastoreId: roundTripId }),
+    );
+    const importJob = await waitForImportJob(local.healthLake, roundTripId!, imported.JobId!);
+    assert.equal(importJob.JobStatus, 'COMPLETED');
+    assert.equal(importJob.JobProgressReport!.TotalNumberOfResourcesImported, data.counts.resources);
+
+    const exported = await local.healthLake.send(
+      new StartFHIRExportJobCommand({
+        DatastoreId: roundTripId,
+        DataAccessRoleArn: ROLE,
+        OutputDataConfig: { S3Configuration: { S3Uri: `s3://${BUCKET}/exports/`, KmsKeyId: KMS } },
+      }),
+    );
+    assert.equal(
+      (await waitForExportJob(local.healthLake, roundTripId!, exported.JobId!)).JobStatus,
+      'COMPLETED',
+    );
+    const folder = `exports/${roundTripId}-FHIR_EXPORT-${exported.JobId}/`;
+    const keys = await listObjectKeys(local.s3, BUCKET, folder);
+    assert.deepEqual(
+      keys.map((k) => k.slice(folder.length)).sort(),
+      Object.keys(data.counts.byType)
+        .map((type) => `${type}/${type}-1.ndjson`)
+        .sort(),
+    );
+    const exportedLines: string[] = [];
+    for (const key of keys) exportedLines.push(...(await readText(local, key)).split('\n').filter(Boolean));
+    const inputLines = data.files.flatMap((file) => file.content.split('\n').filter(Boolean));
+    assert.equal(exportedLines.length, data.counts.resources);
+    assert.deepEqual(exportedLines.sort(), inputLines.sort());
   });
 });
