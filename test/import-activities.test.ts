@@ -17,7 +17,7 @@ import {
   type AwaitImportJobArgs,
   type HealthLakeImportApi,
 } from '../activities';
-import { ZERO_COUNTS } from '../workflows/poll-policy';
+import { BYTES_PER_MB, ZERO_COUNTS } from '../workflows/poll-policy';
 import type { ImportJobHeartbeat } from '../workflows/types';
 
 const quiet = { logger: new DefaultLogger('ERROR') };
@@ -194,7 +194,7 @@ describe('awaitImportJobChange (one Describe per attempt)', () => {
   });
 
   it('returns at a new progress milestone when a manifest gives the total', async () => {
-    const mb = 1_048_576;
+    const mb = BYTES_PER_MB;
     const { api } = scriptedHealthLake([
       job('IN_PROGRESS', 1, { JobProgressReport: { TotalSizeOfScannedFilesInMB: 3 } }),
       job('IN_PROGRESS', 1, { JobProgressReport: { TotalSizeOfScannedFilesInMB: 6 } }),

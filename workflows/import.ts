@@ -1,8 +1,360 @@
-// The durable FHIR import: validate, start (or attach to) a HealthLake import job exactly once,
-// wait for a terminal status with bounded history, and return a typed result.
-import type { FhirImportInput, FhirImportResult } from './types';
+// The durable FHIR import: validate the input, start (or attach to) one HealthLake import job
+// exactly once, wait for a terminal status with a history that does not grow with the job's
+// duration, and return a typed result (or a typed failure).
+import {
+  ActivityCancellationType,
+  ApplicationFailure,
+  CancellationScope,
+  isCancellation,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  sleep,
+  upsertSearchAttributes,
+  workflowInfo,
+  type ActivityOptions,
+} from '@temporalio/workflow';
+import type { HealthLakeActivities, ImportJobSnapshot } from '../activities/import';
+import { validateFhirImportInput, type ResolvedFhirImportInput } from './import-input';
+import { classifyImportStatus, isTerminalImportStatus } from './import-status';
+import { progressMilestone, ZERO_COUNTS } from './poll-policy';
+import { reconcileImport, reconciliationFailureMessage } from './reconcile';
+import {
+  HEALTHLAKE_API_TASK_QUEUE_SUFFIX,
+  HealthLakeDatastoreId,
+  HealthLakeJobId,
+  HealthLakeJobStatus,
+  ImportFailureType,
+  NON_RETRYABLE_IMPORT_FAILURE_TYPES,
+  progressQuery,
+  type FhirImportInput,
+  type FhirImportProgress,
+  type FhirImportResult,
+  type ImportAbandonedDetails,
+  type ImportJobStatus,
+} from './types';
 
-/** Skeleton: the full workflow lands in the next commits. */
-export async function fhirImportWorkflow(input: FhirImportInput): Promise<FhirImportResult> {
-  throw new Error(`fhirImportWorkflow is not implemented yet (data store ${input.datastoreId})`);
+/** Workflow time: the sandbox's `Date` is deterministic (the current workflow task's time). */
+function workflowNowMs(): number {
+  return new Date().getTime();
+}
+
+/** Characters HealthLake allows in a job name; anything else becomes `-`. */
+const JOB_NAME_DISALLOWED = /[^\p{L}\p{Z}\p{N}_.:/=+\-%@]/gu;
+const MAX_JOB_NAME_CHARS = 64;
+
+/** A job name from the workflow id: readable, within HealthLake's rules, and stable across retries. */
+export function defaultJobName(workflowId: string): string {
+  const cleaned = workflowId.replace(JOB_NAME_DISALLOWED, '-');
+  if (cleaned.length <= MAX_JOB_NAME_CHARS) return cleaned;
+  // Too long: keep the start and make the end unique with a hash of the whole id.
+  let hash = 0x811c9dc5; // FNV-1a, 32 bit
+  for (let i = 0; i < workflowId.length; i++) {
+    hash ^= workflowId.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  const suffix = hash.toString(16).padStart(8, '0');
+  return `${cleaned.slice(0, MAX_JOB_NAME_CHARS - suffix.length - 1)}-${suffix}`;
+}
+
+function trimSlash(uri: string): string {
+  return uri.replace(/\/+$/, '');
+}
+
+/** A markdown table of the live counts, for `setCurrentDetails` (the UI's "current details"). */
+function renderCurrentDetails(progress: FhirImportProgress): string {
+  const c = progress.counts;
+  const rows: Array<[string, string]> = [
+    ['status', progress.status],
+    ['job', progress.jobId ?? '(not started)'],
+    ['resources imported / scanned', `${c.resourcesImported} / ${c.resourcesScanned}`],
+    ['resources with errors', String(c.resourcesWithCustomerError)],
+    [
+      'files scanned / imported / unreadable',
+      `${c.scannedFiles} / ${c.importedFiles} / ${c.filesReadWithCustomerError}`,
+    ],
+    ['MB scanned', c.scannedMb.toFixed(2)],
+    ['throughput', String(c.throughput)],
+  ];
+  if (progress.percent !== undefined) rows.push(['percent', `${progress.percent} %`]);
+  if (progress.etaMs !== undefined) rows.push(['ETA', `${Math.round(progress.etaMs / 1000)} s`]);
+  rows.push(
+    ['Describe calls', String(progress.describeCalls)],
+    ['last change', progress.lastChangeAt ?? '-'],
+  );
+  return [
+    `**HealthLake import** on data store \`${progress.datastoreId}\``,
+    '',
+    '| | |',
+    '|---|---|',
+    ...rows.map(([k, v]) => `| ${k} | ${v} |`),
+  ].join('\n');
+}
+
+function invalidInput(messages: readonly string[], fields: readonly string[]): ApplicationFailure {
+  return ApplicationFailure.create({
+    message: `invalid FhirImportInput: ${messages.join('; ')}`,
+    type: ImportFailureType.InvalidFhirImportInput,
+    nonRetryable: true,
+    details: [{ fields }],
+  });
+}
+
+/**
+ * Imports FHIR NDJSON from S3 into a HealthLake data store as one durable workflow.
+ *
+ * Validates the input before any activity (a bad field fails at once, non-retryable, naming the
+ * field, value and rule); starts the job exactly once (or attaches to `existingJobId`); waits with
+ * one Describe per activity attempt on the HealthLake API task queue; shows live counts in the UI
+ * (`setCurrentDetails`, search attributes on status changes, the `progress` query); and returns a
+ * {@link FhirImportResult} or fails with a typed failure (see `ImportFailureType`).
+ *
+ * History stays bounded: about 12 events to start plus about 7 per status change or progress
+ * milestone, however many times the job is described.
+ *
+ * Cancelling the workflow stops the wait (HealthLake cannot cancel an import); the workflow then
+ * fails with `ImportWaitCancelled` carrying the still-running job id.
+ */
+export async function fhirImportWorkflow(rawInput: FhirImportInput): Promise<FhirImportResult> {
+  const info = workflowInfo();
+  const validation = validateFhirImportInput(rawInput, info.startTime.getTime());
+  if (!validation.ok) {
+    throw invalidInput(
+      validation.errors.map((e) => e.message),
+      validation.errors.map((e) => e.field),
+    );
+  }
+  const input: ResolvedFhirImportInput = validation.input;
+  const policy = input.pollPolicy;
+  const totalBytes = input.manifest?.totalBytes;
+
+  let progress: FhirImportProgress = {
+    datastoreId: input.datastoreId,
+    status: 'NOT_STARTED',
+    counts: ZERO_COUNTS,
+    describeCalls: 0,
+  };
+  let last: ImportJobSnapshot | undefined;
+  setHandler(progressQuery, () => progress);
+  setCurrentDetails(renderCurrentDetails(progress));
+
+  const activityOptions: ActivityOptions = {
+    taskQueue: input.apiTaskQueue ?? `${info.taskQueue}${HEALTHLAKE_API_TASK_QUEUE_SUFFIX}`,
+    startToCloseTimeout: policy.attemptTimeoutMs,
+    // The wait's attempts end by returning or by a cancel; TRY_CANCEL lets the workflow go on at once.
+    cancellationType: ActivityCancellationType.TRY_CANCEL,
+    retry: {
+      initialInterval: policy.minDelayMs,
+      backoffCoefficient: policy.multiplier,
+      maximumInterval: policy.maxDelayMs,
+      nonRetryableErrorTypes: [...NON_RETRYABLE_IMPORT_FAILURE_TYPES],
+    },
+  };
+  const healthLake = proxyActivities<HealthLakeActivities>(activityOptions);
+
+  const apply = (snapshot: ImportJobSnapshot): void => {
+    const statusChanged = snapshot.progress.status !== progress.status;
+    progress = snapshot.progress;
+    last = snapshot;
+    if (statusChanged) upsertSearchAttributes([{ key: HealthLakeJobStatus, value: progress.status }]);
+    setCurrentDetails(renderCurrentDetails(progress));
+  };
+
+  // 1. Start or attach.
+  let jobId: string;
+  if (input.existingJobId !== undefined) {
+    const snapshot = await healthLake.describeImportJob({
+      datastoreId: input.datastoreId,
+      jobId: input.existingJobId,
+      ...(totalBytes === undefined ? {} : { totalBytes }),
+    });
+    if (trimSlash(snapshot.inputS3Uri) !== trimSlash(input.inputS3Uri)) {
+      throw ApplicationFailure.create({
+        message: `input.existingJobId "${input.existingJobId}" imports ${snapshot.inputS3Uri}, not input.inputS3Uri ${input.inputS3Uri}`,
+        type: ImportFailureType.ImportJobMismatch,
+        nonRetryable: true,
+      });
+    }
+    jobId = input.existingJobId;
+    progress = snapshot.progress;
+    last = snapshot;
+  } else {
+    const started = await healthLake.startImportJob({
+      datastoreId: input.datastoreId,
+      inputS3Uri: input.inputS3Uri,
+      outputS3Uri: input.outputS3Uri,
+      kmsKeyId: input.kmsKeyId,
+      dataAccessRoleArn: input.dataAccessRoleArn,
+      jobName: input.jobName ?? defaultJobName(info.workflowId),
+      identity: `${info.namespace}/${info.workflowId}/${info.firstExecutionRunId}`,
+      notBefore: info.startTime.toISOString(),
+      ...(input.validationLevel === undefined ? {} : { validationLevel: input.validationLevel }),
+    });
+    jobId = started.jobId;
+    progress = { ...progress, jobId, status: started.status as ImportJobStatus };
+  }
+  upsertSearchAttributes([
+    { key: HealthLakeDatastoreId, value: input.datastoreId },
+    { key: HealthLakeJobId, value: jobId },
+    { key: HealthLakeJobStatus, value: progress.status },
+  ]);
+  setCurrentDetails(renderCurrentDetails(progress));
+
+  // 2. Wait for a terminal status, within the deadline and until cancelled.
+  const abandoned = (): ImportAbandonedDetails => ({ datastoreId: input.datastoreId, jobId, progress });
+  const waitScope = new CancellationScope();
+  const waiting = waitScope.run(async () => {
+    let first = input.existingJobId === undefined;
+    while (
+      !isTerminalImportStatus(progress.status) &&
+      classifyImportStatus(progress.status).kind !== 'unknown'
+    ) {
+      const knownStatus = progress.status;
+      const firstDelayMs = first
+        ? policy.initialDelayMs
+        : knownStatus === 'QUEUED'
+          ? policy.queuedDelayMs
+          : policy.minDelayMs;
+      first = false;
+      const snapshot = await proxyActivities<HealthLakeActivities>({
+        ...activityOptions,
+        summary: `wait for job ${jobId} to leave ${knownStatus}`,
+      }).awaitImportJobChange({
+        datastoreId: input.datastoreId,
+        jobId,
+        knownStatus,
+        knownMilestone: progressMilestone(progress.percent, policy.maxProgressMilestones),
+        pollPolicy: policy,
+        firstDelayMs,
+        lastProgress: progress,
+        ...(totalBytes === undefined ? {} : { totalBytes }),
+        ...(input.deadlineMs === undefined ? {} : { deadlineMs: input.deadlineMs }),
+        ...(last?.inProgressSince === undefined ? {} : { inProgressSince: last.inProgressSince }),
+      });
+      apply(snapshot);
+    }
+  });
+  try {
+    if (input.deadlineMs === undefined) {
+      await waiting;
+    } else {
+      // One timer for the whole wait (2 history events), not one per poll.
+      const deadline = sleep(Math.max(1, input.deadlineMs - workflowNowMs())).then(() => 'deadline' as const);
+      const outcome = await Promise.race([waiting.then(() => 'done' as const), deadline]);
+      if (outcome === 'deadline') {
+        waitScope.cancel();
+        throw ApplicationFailure.create({
+          message: `deadline ${input.deadline} passed while import job ${jobId} was ${progress.status}; the job keeps running in HealthLake`,
+          type: ImportFailureType.HealthLakeImportDeadlineExceeded,
+          nonRetryable: true,
+          details: [abandoned()],
+        });
+      }
+    }
+  } catch (err) {
+    if (isCancellation(err)) {
+      throw ApplicationFailure.create({
+        message: `workflow cancelled while import job ${jobId} was ${progress.status}; the job keeps running in HealthLake (imports cannot be cancelled)`,
+        type: ImportFailureType.ImportWaitCancelled,
+        nonRetryable: true,
+        details: [abandoned()],
+        cause: err as Error,
+      });
+    }
+    throw err;
+  }
+
+  // 3. Terminal handling.
+  return finish(input, jobId, progress, last, workflowNowMs());
+}
+
+function finish(
+  input: ResolvedFhirImportInput,
+  jobId: string,
+  progress: FhirImportProgress,
+  last: ImportJobSnapshot | undefined,
+  nowMs: number,
+): FhirImportResult {
+  const outcome = classifyImportStatus(progress.status);
+  const message = last?.message;
+  const details = { datastoreId: input.datastoreId, jobId, message, progress };
+  switch (outcome.kind) {
+    case 'waiting':
+    case 'unknown':
+      throw ApplicationFailure.create({
+        message: `import job ${jobId} reported status "${progress.status}", which this workflow does not know`,
+        type: ImportFailureType.UnknownImportJobStatus,
+        nonRetryable: true,
+        details: [details],
+      });
+    case 'failed':
+      throw ApplicationFailure.create({
+        message: `import job ${jobId} FAILED: ${message ?? 'HealthLake gave no message; read the job manifest.json'}`,
+        type: ImportFailureType.HealthLakeImportFailed,
+        nonRetryable: true,
+        details: [details],
+      });
+    case 'cancelled':
+      throw ApplicationFailure.create({
+        message: `import job ${jobId} ended ${progress.status}${message ? `: ${message}` : ''}`,
+        type: ImportFailureType.HealthLakeImportCancelled,
+        nonRetryable: true,
+        details: [details],
+      });
+    case 'completed':
+    case 'completed-with-errors':
+      break;
+  }
+  const counts = progress.counts;
+  const errorRate =
+    counts.resourcesScanned > 0 ? counts.resourcesWithCustomerError / counts.resourcesScanned : 0;
+  const outputFolderS3Uri = `${trimSlash(last?.outputS3Uri ?? input.outputS3Uri)}/${input.datastoreId}-FHIR_IMPORT-${jobId}/`;
+  const warnings: string[] = [];
+  if (outcome.kind === 'completed-with-errors') {
+    warnings.push(
+      `COMPLETED_WITH_ERRORS: ${counts.resourcesWithCustomerError} of ${counts.resourcesScanned} resources and ` +
+        `${counts.filesReadWithCustomerError} files failed; see ${outputFolderS3Uri}FAILURE/`,
+    );
+  }
+  const reconciliation = input.manifest === undefined ? undefined : reconcileImport(input.manifest, counts);
+  if (reconciliation && reconciliation.mismatches.length > 0) {
+    warnings.push(reconciliationFailureMessage(reconciliation));
+  }
+  const submitMs = last ? Date.parse(last.submitTime) : nowMs;
+  const endMs = last?.endTime === undefined ? nowMs : Date.parse(last.endTime);
+  const result: FhirImportResult = {
+    jobId,
+    datastoreId: input.datastoreId,
+    ...(last?.jobName === undefined ? {} : { jobName: last.jobName }),
+    status: outcome.status,
+    progress,
+    ...(message === undefined ? {} : { message }),
+    outputFolderS3Uri,
+    manifestS3Uri: `${outputFolderS3Uri}manifest.json`,
+    submitTime: new Date(submitMs).toISOString(),
+    ...(last?.endTime === undefined ? {} : { endTime: last.endTime }),
+    durationMs: Math.max(0, endMs - submitMs),
+    describeCalls: progress.describeCalls,
+    errorRate,
+    warnings,
+    ...(reconciliation === undefined ? {} : { reconciliation }),
+  };
+  const policy = input.completedWithErrors;
+  if (policy.mode === 'fail-above-error-rate' && errorRate > policy.maxErrorRate) {
+    throw ApplicationFailure.create({
+      message: `import job ${jobId} ${progress.status} with error rate ${errorRate.toFixed(4)} (${counts.resourcesWithCustomerError} of ${counts.resourcesScanned} resources), above the allowed ${policy.maxErrorRate}`,
+      type: ImportFailureType.HealthLakeImportErrorRateExceeded,
+      nonRetryable: true,
+      details: [result],
+    });
+  }
+  if (input.reconciliation === 'strict' && reconciliation && reconciliation.mismatches.length > 0) {
+    throw ApplicationFailure.create({
+      message: reconciliationFailureMessage(reconciliation),
+      type: ImportFailureType.HealthLakeImportReconciliationMismatch,
+      nonRetryable: true,
+      details: [result],
+    });
+  }
+  return result;
 }

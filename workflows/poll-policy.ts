@@ -2,8 +2,8 @@
 // the last change, the clock and an injected random source, so the exact sequence is testable.
 import type { ImportJobCounts, ImportJobStatus, PollPolicy } from './types';
 
-/** HealthLake reports sizes in MB; we count a MB as 2^20 bytes. */
-export const BYTES_PER_MB = 1_048_576;
+/** HealthLake reports sizes in MB; we (and the emulator) count a MB as 10^6 bytes. */
+export const BYTES_PER_MB = 1_000_000;
 
 /** What the next wait depends on. */
 export interface PollState {

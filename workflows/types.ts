@@ -269,6 +269,11 @@ export const ImportFailureType = {
   HealthLakeImportDeadlineExceeded: 'HealthLakeImportDeadlineExceeded',
   /** Strict reconciliation found the job's counts differ from the manifest. */
   HealthLakeImportReconciliationMismatch: 'HealthLakeImportReconciliationMismatch',
+  /**
+   * The workflow was cancelled while the job still ran: the wait stopped, the job did not
+   * (HealthLake cannot cancel an import). Details carry the job id and last progress.
+   */
+  ImportWaitCancelled: 'ImportWaitCancelled',
   /** HealthLake answered a status this code does not know: an error, never "keep waiting". */
   UnknownImportJobStatus: 'UnknownImportJobStatus',
   /** `existingJobId` (or a job found by name) belongs to another data store or other S3 locations. */
@@ -297,6 +302,10 @@ export const NON_RETRYABLE_IMPORT_FAILURE_TYPES: readonly ImportFailureType[] = 
   ImportFailureType.ImportJobMismatch,
   ImportFailureType.HealthLakeImportFailed,
   ImportFailureType.HealthLakeImportCancelled,
+  ImportFailureType.HealthLakeImportErrorRateExceeded,
+  ImportFailureType.HealthLakeImportDeadlineExceeded,
+  ImportFailureType.HealthLakeImportReconciliationMismatch,
+  ImportFailureType.ImportWaitCancelled,
 ];
 
 /** Suffix of the default HealthLake API task queue (see `FhirImportInput.apiTaskQueue`). */
@@ -310,7 +319,31 @@ export function fhirImportWorkflowId(callerKey: string): string {
   return `fhir-import-${callerKey}`;
 }
 
-/** Details of the `CancelledFailure` when the workflow is cancelled while the job still runs. */
+/**
+ * What the UI shows for an import before it has run a line of code: pass both as the start
+ * options' `staticSummary` / `staticDetails` (the client helper and the pipeline do).
+ */
+export function importStaticSummary(input: FhirImportInput): {
+  staticSummary: string;
+  staticDetails: string;
+} {
+  const job = input.existingJobId === undefined ? 'new job' : `attach to job ${input.existingJobId}`;
+  const staticSummary = `HealthLake import into ${input.datastoreId} (${job})`.slice(0, 200);
+  const staticDetails = [
+    `**HealthLake FHIR import** into data store \`${input.datastoreId}\``,
+    '',
+    `- input: \`${input.inputS3Uri}\``,
+    `- output: \`${input.outputS3Uri}\``,
+    `- validation level: ${input.validationLevel ?? 'HealthLake default'}`,
+    `- deadline: ${input.deadline ?? 'none'}`,
+    input.manifest === undefined
+      ? '- no landing manifest (no percent/ETA)'
+      : `- landing manifest: ${input.manifest.totalObjects} files, ${input.manifest.totalBytes} bytes, ${input.manifest.totalLines} lines`,
+  ].join('\n');
+  return { staticSummary, staticDetails };
+}
+
+/** Details of the `ImportWaitCancelled` and `HealthLakeImportDeadlineExceeded` failures. */
 export interface ImportAbandonedDetails {
   readonly datastoreId: string;
   readonly jobId?: string;

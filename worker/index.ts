@@ -1,0 +1,167 @@
+// The HealthLake worker: one Worker for workflows (and the pipeline's own activities) on the main
+// task queue, and one for HealthLake API calls on the API task queue, whose server-enforced rate
+// is the account's Describe/List budget shared by every worker.
+import { HealthLake, type HealthLakeClientConfig } from '@aws-sdk/client-healthlake';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createHealthLakeActivities, type HealthLakeImportApi } from '../activities';
+import { HEALTHLAKE_API_TASK_QUEUE_SUFFIX } from '../workflows/types';
+
+/**
+ * Share of HealthLake's ~10 Describe/List calls per second per account that our API task queue
+ * may use: each activity attempt makes one call (the start makes a List and a Start), and the
+ * rest is left for consoles, scripts and the SDK's own retries.
+ */
+export const DEFAULT_API_ACTIVITIES_PER_SECOND = 8;
+
+/** Everything the activities depend on. */
+export interface WorkerActivityDeps {
+  readonly healthLake: HealthLakeImportApi;
+  /** For landing activities (registered when given). */
+  readonly s3?: S3Client;
+  /** Epoch ms. @default Date.now */
+  readonly clock?: () => number;
+  /** @default Math.random */
+  readonly random?: () => number;
+}
+
+/**
+ * Every activity this project's workflows call, as ONE object: the main worker registers it whole.
+ * Add a line here for each new activity factory.
+ */
+export function createWorkerActivities(deps: WorkerActivityDeps) {
+  return {
+    ...createHealthLakeActivities(deps),
+  };
+}
+
+export interface HealthLakeWorkerOptions {
+  /** Connection to the Temporal server. */
+  readonly connection: NativeConnection;
+  /** @default 'default' */
+  readonly namespace?: string;
+  /** Task queue of the workflows (and the non-HealthLake activities). */
+  readonly taskQueue: string;
+  /**
+   * Task queue of the HealthLake API activities. Every worker of one AWS account should use the
+   * same one, so its rate limit is the account's.
+   * @default taskQueue + '-healthlake-api' (what the import workflow uses by default)
+   */
+  readonly apiTaskQueue?: string;
+  /**
+   * HealthLake API activity attempts per second across ALL workers of the API task queue
+   * (`maxTaskQueueActivitiesPerSecond`, enforced by the server). @default 8
+   */
+  readonly apiActivitiesPerSecond?: number;
+  /** A ready HealthLake client (real, emulator or fake). Takes precedence over `healthLakeConfig`. */
+  readonly healthLake?: HealthLakeImportApi;
+  /** Config for a new `HealthLake` client (`endpoint`, `region`, `credentials`, `maxAttempts`). @default {} (AWS defaults) */
+  readonly healthLakeConfig?: HealthLakeClientConfig;
+  /** S3 client for landing activities. @default none */
+  readonly s3?: S3Client;
+  /** Pre-bundled workflow code (tests bundle once per file). @default bundles workflows/index */
+  readonly workflowBundle?: WorkerOptions['workflowBundle'];
+  /** Extra options for both workers (tuning, interceptors, identity). @default {} */
+  readonly workerOptions?: Partial<
+    Omit<
+      WorkerOptions,
+      'connection' | 'namespace' | 'taskQueue' | 'activities' | 'workflowBundle' | 'workflowsPath'
+    >
+  >;
+  /** Epoch ms for the activities. @default Date.now */
+  readonly clock?: () => number;
+  /** @default Math.random */
+  readonly random?: () => number;
+}
+
+/** The two workers, run and stopped together. */
+export interface HealthLakeWorker {
+  readonly main: Worker;
+  readonly api: Worker;
+  readonly taskQueue: string;
+  readonly apiTaskQueue: string;
+  /** Runs both until `shutdown()` (or a shutdown signal); rejects if either fails. */
+  run(): Promise<void>;
+  /** Runs both until `promise` settles, then shuts them down; resolves/rejects like `promise`. */
+  runUntil<R>(promise: Promise<R>): Promise<R>;
+  shutdown(): void;
+}
+
+/**
+ * Creates the HealthLake worker pair.
+ *
+ * @example
+ * const worker = await createHealthLakeWorker({
+ *   connection: await NativeConnection.connect({ address }),
+ *   taskQueue: 'fhir-imports',
+ *   healthLakeConfig: { region: 'us-east-1' },
+ * });
+ * await worker.run();
+ */
+export async function createHealthLakeWorker(options: HealthLakeWorkerOptions): Promise<HealthLakeWorker> {
+  const taskQueue = options.taskQueue;
+  const apiTaskQueue = options.apiTaskQueue ?? `${taskQueue}${HEALTHLAKE_API_TASK_QUEUE_SUFFIX}`;
+  const healthLake = options.healthLake ?? new HealthLake(options.healthLakeConfig ?? {});
+  const activities = createWorkerActivities({
+    healthLake,
+    ...(options.s3 ? { s3: options.s3 } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.random ? { random: options.random } : {}),
+  });
+  const common = {
+    connection: options.connection,
+    namespace: options.namespace ?? 'default',
+    ...options.workerOptions,
+  };
+  const main = await Worker.create({
+    ...common,
+    taskQueue,
+    activities,
+    ...(options.workflowBundle
+      ? { workflowBundle: options.workflowBundle }
+      : { workflowsPath: require.resolve('../workflows') }),
+  });
+  const api = await Worker.create({
+    ...common,
+    taskQueue: apiTaskQueue,
+    activities: createHealthLakeActivities({
+      healthLake,
+      ...(options.clock ? { clock: options.clock } : {}),
+      ...(options.random ? { random: options.random } : {}),
+    }),
+    maxTaskQueueActivitiesPerSecond: options.apiActivitiesPerSecond ?? DEFAULT_API_ACTIVITIES_PER_SECOND,
+  });
+  const shutdown = (): void => {
+    for (const worker of [main, api]) if (worker.getState() === 'RUNNING') worker.shutdown();
+  };
+  const run = async (): Promise<void> => {
+    const runs = [main.run(), api.run()];
+    try {
+      await Promise.all(runs);
+    } catch (err) {
+      shutdown();
+      await Promise.allSettled(runs);
+      throw err;
+    }
+  };
+  return {
+    main,
+    api,
+    taskQueue,
+    apiTaskQueue,
+    run,
+    shutdown,
+    async runUntil<R>(promise: Promise<R>): Promise<R> {
+      const running = run();
+      const stoppedEarly = running.then(() => {
+        throw new Error('the HealthLake workers stopped before the awaited promise settled');
+      });
+      try {
+        return await Promise.race([promise, stoppedEarly]);
+      } finally {
+        shutdown();
+        await running;
+      }
+    },
+  };
+}
