@@ -1,0 +1,451 @@
+// The whole chain on real parts — Temporal dev server, real workers, moto S3, the HealthLake emulator
+// through the real SDK client: landing → import → downstream with exact counts; retries and replays
+// start no second import or downstream workflow; the gate serialises two pipelines FIFO; a holder
+// whose worker is killed mid-import does not deadlock the gate.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before, describe, it } from 'node:test';
+import {
+  CreateFHIRDatastoreCommand,
+  DescribeFHIRDatastoreCommand,
+  HealthLakeClient,
+} from '@aws-sdk/client-healthlake';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { Client } from '@temporalio/client';
+import {
+  bundleWorkflowCode,
+  DefaultLogger,
+  Worker,
+  type WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
+import { startEmulator, type EmulatorHandle, type JobSummary } from '../emulator';
+import { generateFhirData, writeFhirDataToDir, type GeneratedFhirData } from '../emulator/fhir/generate';
+import { createS3Client, ensureBucket, LOCAL_S3_CREDENTIALS } from '../emulator/s3';
+import { startS3Server, type S3ServerHandle } from '../emulator/s3-server';
+import type { VerifyAndExportResult, verifyAndExportWorkflow } from '../examples/verify-and-export';
+import { createExampleWorkers } from '../examples/worker';
+import { createLocalTestEnv, type LocalTestEnv } from '../worker/dev-server';
+import { gateStateQuery, gateWorkflowId, type GateState } from '../workflows/gate-types';
+import type { FhirLandingInput, FhirLandingResult } from '../workflows/landing-types';
+import {
+  FHIR_IMPORT_HANDOVER_WORKFLOW_TYPE,
+  fhirHandoverSignalWithStartOptions,
+  type FhirImportHandoff,
+} from '../workflows/pipeline-types';
+import type { FhirPipelineOutcome, fhirImportHandoverWorkflow } from '../workflows/pipeline';
+import { fhirLandingWorkflow } from '../workflows/landing';
+import { importSearchAttributes } from '../workflows/types';
+import { notifyReceiverWorkflow, stopReceivingSignal } from './fixtures/pipeline-workflows';
+import { quietTemporalRuntime } from './helpers/runtime';
+
+quietTemporalRuntime();
+
+const BUCKET = 'pipeline-test';
+const ROLE_ARN = 'arn:aws:iam::123456789012:role/PipelineTest';
+const KMS_KEY_ID = 'alias/pipeline-test';
+const LEVEL = 'structure-only';
+/** The emulator's import speed while a test needs a job to stay running for a while, MB/s. */
+const SLOW_MB_PER_SECOND = 0.1;
+const WAIT_STEP_MS = 50;
+const WAIT_LIMIT_MS = 60_000;
+const FAST_POLL = {
+  initialDelayMs: 50,
+  minDelayMs: 50,
+  maxDelayMs: 200,
+  queuedDelayMs: 100,
+  attemptTimeoutMs: 2_000,
+} as const;
+
+/** Polls `read` until `done` holds (a hang guard, not a timing assertion). */
+async function waitFor<T>(read: () => Promise<T> | T, done: (value: T) => boolean, what: string): Promise<T> {
+  const deadline = Date.now() + WAIT_LIMIT_MS;
+  let last: T | undefined;
+  while (Date.now() < deadline) {
+    try {
+      last = await read();
+      if (done(last)) return last;
+    } catch {
+      // not there yet
+    }
+    await sleep(WAIT_STEP_MS);
+  }
+  throw new Error(`timed out waiting for ${what}; last value ${JSON.stringify(last)}`);
+}
+
+async function countExecutions(client: Client, query: string): Promise<number> {
+  let count = 0;
+  for await (const _ of client.workflow.list({ query })) count += 1;
+  return count;
+}
+
+describe('pipeline: landing → import → downstream on real parts', () => {
+  let local: LocalTestEnv;
+  let client: Client;
+  let s3Server: S3ServerHandle;
+  let emulator: EmulatorHandle;
+  let s3: S3Client;
+  let healthLake: HealthLakeClient;
+  let bundle: WorkflowBundleWithSourceMap;
+  let workers: Worker[] = [];
+  let running: Promise<unknown>;
+  let data: GeneratedFhirData;
+  let dataDir: string;
+  const taskQueue = `pipeline-${process.pid}-${Date.now()}`;
+  let seq = 0;
+
+  before(async () => {
+    [local, s3Server] = await Promise.all([
+      createLocalTestEnv({ searchAttributes: importSearchAttributes }),
+      startS3Server(),
+    ]);
+    client = local.env.client;
+    emulator = await startEmulator({ s3Endpoint: s3Server.endpoint, preset: 'fast' });
+    s3 = createS3Client({ endpoint: s3Server.endpoint });
+    healthLake = new HealthLakeClient({
+      endpoint: emulator.url,
+      region: emulator.region,
+      credentials: { ...LOCAL_S3_CREDENTIALS },
+    });
+    await ensureBucket(s3, BUCKET);
+    bundle = await bundleWorkflowCode({
+      workflowsPath: require.resolve('./fixtures/pipeline-workflows'),
+      logger: new DefaultLogger('WARN'),
+    });
+    workers = await createExampleWorkers({
+      connection: local.env.nativeConnection,
+      client,
+      taskQueue,
+      s3,
+      healthLake,
+      workflowBundle: bundle,
+    });
+    running = Promise.all(workers.map((w) => w.run()));
+
+    const probe = generateFhirData({ patients: 12, seed: 5, maxFileBytes: 40_000 });
+    data = generateFhirData({
+      patients: 12,
+      seed: 5,
+      maxFileBytes: 40_000,
+      invalidRate: 4 / probe.counts.resources,
+    });
+    dataDir = mkdtempSync(join(tmpdir(), 'thl-pipeline-data-'));
+    await writeFhirDataToDir(data, dataDir);
+  });
+
+  after(async () => {
+    for (const worker of workers) worker.shutdown();
+    await running;
+    await emulator?.stop();
+    s3?.destroy();
+    healthLake?.destroy();
+    await Promise.allSettled([s3Server?.stop(), local?.teardown()]);
+  });
+
+  async function createDatastore(): Promise<string> {
+    const created = await healthLake.send(new CreateFHIRDatastoreCommand({ DatastoreTypeVersion: 'R4' }));
+    const datastoreId = created.DatastoreId ?? '';
+    await waitFor(
+      () => healthLake.send(new DescribeFHIRDatastoreCommand({ DatastoreId: datastoreId })),
+      (d) => d.DatastoreProperties?.DatastoreStatus === 'ACTIVE',
+      'data store ACTIVE',
+    );
+    return datastoreId;
+  }
+
+  const importJobs = (datastoreId: string): JobSummary[] =>
+    emulator.jobs.list().filter((j) => j.kind === 'import' && j.datastoreId === datastoreId);
+  const exportJobs = (datastoreId: string): JobSummary[] =>
+    emulator.jobs.list().filter((j) => j.kind === 'export' && j.datastoreId === datastoreId);
+
+  function pipelineInput(
+    datastoreId: string,
+    key: string,
+    extra: Partial<FhirLandingInput> = {},
+  ): FhirLandingInput {
+    return {
+      source: { kind: 'directory', path: dataDir },
+      import: {
+        datastoreId,
+        inputS3Uri: `s3://${BUCKET}/${key}/input/`,
+        outputS3Uri: `s3://${BUCKET}/${key}/output/`,
+        kmsKeyId: KMS_KEY_ID,
+        dataAccessRoleArn: ROLE_ARN,
+        validationLevel: LEVEL,
+        reconciliation: 'strict',
+        pollPolicy: FAST_POLL,
+      },
+      importWorkflowId: `${key}-import`,
+      gate: { settings: { holderCheckIntervalMs: 200 } },
+      ...extra,
+    };
+  }
+
+  const expectedRejected = () => data.counts.invalidByLevel[LEVEL];
+  const expectedImported = () => data.counts.resources - expectedRejected();
+
+  it('lands, imports and hands on with exact counts in the manifest, the result and the downstream input', async () => {
+    assert.equal(expectedRejected(), 4);
+    const datastoreId = await createDatastore();
+    const key = `${taskQueue}-chain`;
+    const receiver = await client.workflow.start(notifyReceiverWorkflow, {
+      taskQueue,
+      workflowId: `${key}-receiver`,
+    });
+    const input = pipelineInput(datastoreId, key, {
+      then: [
+        {
+          workflowType: 'verifyAndExportWorkflow',
+          workflowId: `${key}-verify`,
+          context: {
+            exportS3Uri: `s3://${BUCKET}/${key}/export/`,
+            kmsKeyId: KMS_KEY_ID,
+            dataAccessRoleArn: ROLE_ARN,
+            pollIntervalMs: 50,
+          },
+        },
+      ],
+      notify: [{ workflowId: receiver.workflowId }],
+    });
+    const result: FhirLandingResult = await client.workflow.execute(fhirLandingWorkflow, {
+      taskQueue,
+      workflowId: key,
+      args: [input],
+    });
+
+    assert.equal(result.manifest.s3Uri, `s3://${BUCKET}/${key}/input/`);
+    assert.equal(result.manifest.totalObjects, data.counts.files);
+    assert.equal(result.manifest.totalBytes, data.counts.bytes);
+    assert.equal(result.manifest.totalLines, data.counts.resources);
+    assert.deepEqual(
+      result.manifest.objects.map((o) => [o.key, o.lines, o.sizeBytes]),
+      [...data.files]
+        .sort((a, b) => a.name.localeCompare(b.name))
+        .map((f) => [`${key}/input/${f.name}`, f.lines, f.bytes]),
+    );
+
+    const { importResult } = result;
+    assert.equal(result.importWorkflowId, `${key}-import`);
+    assert.equal(importResult.status, 'COMPLETED_WITH_ERRORS');
+    assert.equal(importResult.datastoreId, datastoreId);
+    assert.equal(importResult.progress.counts.scannedFiles, data.counts.files);
+    assert.equal(importResult.progress.counts.resourcesScanned, data.counts.resources);
+    assert.equal(importResult.progress.counts.resourcesImported, expectedImported());
+    assert.equal(importResult.progress.counts.resourcesWithCustomerError, 4);
+    assert.deepEqual(importResult.reconciliation?.mismatches, []);
+    assert.deepEqual(result.downstream, [
+      { workflowId: `${key}-verify`, workflowType: 'verifyAndExportWorkflow', outcome: 'started' },
+    ]);
+    assert.deepEqual(result.notified, [receiver.workflowId]);
+
+    const verified: VerifyAndExportResult = await client.workflow
+      .getHandle<typeof verifyAndExportWorkflow>(`${key}-verify`)
+      .result();
+    assert.deepEqual(verified, {
+      handoffId: `${key}-import/${importResult.jobId}`,
+      linesLanded: data.counts.resources,
+      resourcesImported: expectedImported(),
+      resourcesWithCustomerError: 4,
+      failureLines: 4,
+      exportJobId: exportJobs(datastoreId)[0]?.jobId,
+      exportStatus: 'COMPLETED',
+      exportedResources: expectedImported(),
+      // One file per resource type (all far below the emulator's 64 MiB split).
+      exportFiles: Object.values(data.counts.byType).filter((n) => n > 0).length,
+    });
+
+    await receiver.signal(stopReceivingSignal);
+    const handoffs: FhirImportHandoff[] = await receiver.result();
+    assert.deepEqual(
+      handoffs.map((h) => [h.handoffId, h.pipelineWorkflowId, h.importResult.jobId, h.manifest?.totalLines]),
+      [[`${key}-import/${importResult.jobId}`, key, importResult.jobId, data.counts.resources]],
+    );
+    assert.equal(importJobs(datastoreId).length, 1);
+    assert.equal(exportJobs(datastoreId).length, 1);
+
+    // Replaying the pipeline's and the import's histories against the same code: no nondeterminism.
+    for (const workflowId of [key, `${key}-import`, `${key}-verify`]) {
+      const history = await client.workflow.getHandle(workflowId).fetchHistory();
+      await Worker.runReplayHistory({ workflowBundle: bundle }, history, workflowId);
+    }
+
+    // A retried pipeline (same id, new run): same import, same job, downstream found already started.
+    const again: FhirLandingResult = await client.workflow.execute(fhirLandingWorkflow, {
+      taskQueue,
+      workflowId: key,
+      args: [input],
+    });
+    assert.equal(again.importResult.jobId, importResult.jobId);
+    assert.deepEqual(again.manifest, result.manifest);
+    assert.deepEqual(again.downstream, [
+      { workflowId: `${key}-verify`, workflowType: 'verifyAndExportWorkflow', outcome: 'already-started' },
+    ]);
+    assert.equal(importJobs(datastoreId).length, 1);
+    assert.equal(exportJobs(datastoreId).length, 1);
+    assert.equal(await countExecutions(client, `WorkflowId = '${key}-import'`), 1);
+    assert.equal(await countExecutions(client, `WorkflowId = '${key}-verify'`), 1);
+    assert.equal(await countExecutions(client, `WorkflowId = '${key}'`), 2);
+  });
+
+  it('hands a batch landed elsewhere to the import through signal-with-start, once', async () => {
+    const datastoreId = await createDatastore();
+    const key = `${taskQueue}-handover`;
+    // Land with the landing workflow of another "service" and no import: reuse our landing activity.
+    const landed: FhirLandingResult = await client.workflow.execute(fhirLandingWorkflow, {
+      taskQueue,
+      workflowId: `${key}-landing`,
+      args: [pipelineInput(datastoreId, key)],
+    });
+    const manifest = landed.manifest;
+    const batchKey = `${key}-batch`;
+    const handover = {
+      import: { ...pipelineInput(datastoreId, `${key}-2`).import, inputS3Uri: manifest.s3Uri, manifest },
+    };
+    for (let i = 0; i < 2; i += 1) {
+      await client.workflow.signalWithStart(
+        FHIR_IMPORT_HANDOVER_WORKFLOW_TYPE,
+        fhirHandoverSignalWithStartOptions({ batchKey, taskQueue, handover }),
+      );
+    }
+    const outcome: FhirPipelineOutcome = await client.workflow
+      .getHandle<typeof fhirImportHandoverWorkflow>(`fhir-handover-${batchKey}`)
+      .result();
+    assert.equal(outcome.importWorkflowId, `fhir-import-fhir-handover-${batchKey}`);
+    assert.equal(outcome.importResult.progress.counts.resourcesImported, expectedImported());
+    assert.deepEqual(outcome.importResult.reconciliation?.mismatches, []);
+    // One import for the landing pipeline, one for the hand-over: the second signal started nothing.
+    assert.equal(importJobs(datastoreId).length, 2);
+  });
+
+  it('serialises two pipelines on one data store through the gate, FIFO, both complete', async () => {
+    const datastoreId = await createDatastore();
+    emulator.updateSettings({ speed: { megabytesPerSecond: SLOW_MB_PER_SECOND } });
+    try {
+      seq += 1;
+      const first = await client.workflow.start(fhirLandingWorkflow, {
+        taskQueue,
+        workflowId: `${taskQueue}-fifo-a-${seq}`,
+        args: [pipelineInput(datastoreId, `${taskQueue}-fifo-a-${seq}`)],
+      });
+      const gate = () => client.workflow.getHandle(gateWorkflowId(datastoreId)).query(gateStateQuery);
+      await waitFor(gate, (s) => s.holder?.label === `${first.workflowId}-import`, 'first to hold the gate');
+      const second = await client.workflow.start(fhirLandingWorkflow, {
+        taskQueue,
+        workflowId: `${taskQueue}-fifo-b-${seq}`,
+        args: [pipelineInput(datastoreId, `${taskQueue}-fifo-b-${seq}`)],
+      });
+      const queued: GateState = await waitFor(gate, (s) => s.queue.length === 1, 'second to queue');
+      assert.equal(queued.queue[0]?.label, `${second.workflowId}-import`);
+      assert.equal(importJobs(datastoreId).length, 1);
+      emulator.updateSettings({ speed: { megabytesPerSecond: null } });
+
+      const [a, b] = await Promise.all([first.result(), second.result()]);
+      assert.equal(a?.importResult.progress.counts.resourcesImported, expectedImported());
+      assert.equal(b?.importResult.progress.counts.resourcesImported, expectedImported());
+      const jobs = importJobs(datastoreId).sort((x, y) => x.submitTimeMs - y.submitTimeMs);
+      assert.deepEqual(
+        jobs.map((j) => j.jobId),
+        [a?.importResult.jobId, b?.importResult.jobId],
+      );
+      // Serialised: the second job was submitted only after the first had ended.
+      assert.ok((jobs[1]?.submitTimeMs ?? 0) >= (jobs[0]?.endTimeMs ?? Infinity), JSON.stringify(jobs));
+      const final = await waitFor(gate, (s) => s.recentLeases.length === 2, 'both leases to end');
+      assert.deepEqual(
+        final.recentLeases.map((l) => [l.holderWorkflowId, l.end]),
+        [
+          [first.workflowId, 'released'],
+          [second.workflowId, 'released'],
+        ],
+      );
+    } finally {
+      emulator.updateSettings({ speed: { megabytesPerSecond: null } });
+    }
+  });
+
+  it("does not deadlock the gate when the holder's worker is killed mid-import", async () => {
+    const datastoreId = await createDatastore();
+    const killQueue = `${taskQueue}-kill`;
+    const bundlePath = join(mkdtempSync(join(tmpdir(), 'thl-bundle-')), 'workflows.js');
+    writeFileSync(bundlePath, bundle.code);
+    const child: ChildProcess = spawn(
+      process.execPath,
+      ['--import', 'tsx', require.resolve('./fixtures/pipeline-worker')],
+      {
+        env: {
+          ...process.env,
+          TEMPORAL_ADDRESS: local.server?.address ?? '',
+          TASK_QUEUE: killQueue,
+          S3_ENDPOINT: s3Server.endpoint,
+          HEALTHLAKE_ENDPOINT: emulator.url,
+          WORKFLOW_BUNDLE_PATH: bundlePath,
+        },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    await new Promise<void>((resolveReady, reject) => {
+      child.stdout?.on('data', (chunk: Buffer) => {
+        if (chunk.toString().includes('READY')) resolveReady();
+      });
+      child.once('exit', (code) => reject(new Error(`worker process exited with ${code}`)));
+    });
+
+    const ids = [`${killQueue}-x`, `${killQueue}-y`];
+    const handles = [];
+    for (const id of ids) {
+      handles.push(
+        await client.workflow.start(fhirLandingWorkflow, {
+          taskQueue: killQueue,
+          workflowId: id,
+          args: [pipelineInput(datastoreId, id)],
+        }),
+      );
+      await waitFor(
+        () => client.workflow.getHandle(gateWorkflowId(datastoreId)).query(gateStateQuery),
+        (s) => [s.holder?.holderWorkflowId, ...s.queue.map((r) => r.holderWorkflowId)].includes(id),
+        `${id} at the gate`,
+      );
+    }
+    const job = await waitFor(
+      () => importJobs(datastoreId),
+      (jobs) => jobs.length === 1,
+      'the first import job',
+    );
+    emulator.jobs.hang(job[0]?.jobId ?? '');
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    emulator.jobs.release(job[0]?.jobId ?? '');
+
+    const replacement = await createExampleWorkers({
+      connection: local.env.nativeConnection,
+      client,
+      taskQueue: killQueue,
+      s3,
+      healthLake,
+      workflowBundle: bundle,
+    });
+    const replacementRun = Promise.all(replacement.map((w) => w.run()));
+    try {
+      const results = await Promise.all(handles.map((h) => h.result()));
+      assert.deepEqual(
+        results.map((r) => r.importResult.progress.counts.resourcesImported),
+        [expectedImported(), expectedImported()],
+      );
+      assert.equal(importJobs(datastoreId).length, 2);
+      const gate = await waitFor(
+        () => client.workflow.getHandle(gateWorkflowId(datastoreId)).query(gateStateQuery),
+        (s) => s.recentLeases.length === 2,
+        'both leases to end',
+      );
+      assert.deepEqual(
+        gate.recentLeases.map((l) => [l.holderWorkflowId, l.end]),
+        ids.map((id) => [id, 'released']),
+      );
+    } finally {
+      for (const worker of replacement) worker.shutdown();
+      await replacementRun;
+    }
+  });
+});
