@@ -1,5 +1,6 @@
 // The CLI's subcommands. Each parses its own flags with node's parseArgs and returns an exit code.
 import { MOTO_SERVER, resolveTool, TEMPORAL_CLI } from '../worker/local-tools';
+import { emulatorCommand } from './emulator';
 import { generateFhirCommand } from './generate-fhir';
 
 export interface Command {
@@ -8,6 +9,7 @@ export interface Command {
 }
 
 export const commands: Record<string, Command> = {
+  emulator: emulatorCommand,
   'generate-fhir': generateFhirCommand,
   setup: {
     summary: 'find or install the local tools (Temporal CLI, moto S3 server) into .tools/',
