@@ -1,6 +1,7 @@
 // The CLI's subcommands. Each parses its own flags with node's parseArgs and returns an exit code.
 import { MOTO_SERVER, resolveTool, TEMPORAL_CLI } from '../worker/local-tools';
 import { emulatorCommand } from './emulator';
+import { demoCommand } from './demo';
 import { generateFhirCommand } from './generate-fhir';
 
 export interface Command {
@@ -21,13 +22,5 @@ export const commands: Record<string, Command> = {
       return 0;
     },
   },
-  demo: {
-    summary: 'run the whole pipeline locally on embedded defaults',
-    async run() {
-      console.log(
-        'The local demo (landing -> import -> downstream) lands with the pipeline work; see README.',
-      );
-      return 0;
-    },
-  },
+  demo: demoCommand,
 };

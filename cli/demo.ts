@@ -50,6 +50,8 @@ const MAX_FILE_BYTES = 4 * 1024 * 1024;
  * fast enough that the whole run stays around a minute.
  */
 const IMPORT_MEGABYTES_PER_SECOND = 1.5;
+/** The emulator's speed once the import is done, for the downstream export, MB/s. */
+const EXPORT_MEGABYTES_PER_SECOND = 10;
 const PROGRESS_REFRESH_MS = 250;
 const RENDER_INTERVAL_MS = 250;
 const LOG_INTERVAL_MS = 3_000;
@@ -413,6 +415,8 @@ export const demoCommand: Command = {
         `reconciliation: ${mismatches.length === 0 ? 'files and resources match the landing manifest' : mismatches.join('; ')}`,
       );
 
+      // The export reads the whole data store; at the import's demo pace it would take as long again.
+      emulator.updateSettings({ speed: { megabytesPerSecond: EXPORT_MEGABYTES_PER_SECOND } });
       const line = createStatusLine(tty);
       line.update(`verifying the import and exporting the data store (${downstreamId}) ...`, true);
       const downstream = (await client.workflow.getHandle(downstreamId).result()) as VerifyAndExportResult;
