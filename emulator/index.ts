@@ -2,7 +2,7 @@
 // over HTTP on 127.0.0.1 (awsJson1_0, as the real `@aws-sdk/client-healthlake` speaks it), runs
 // import and export jobs against a real S3-compatible store, and exposes faults, counters and
 // knobs through the returned handle and the `/_emulator/` control API.
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -25,7 +25,8 @@ import { createAwsSurface, sendAwsError } from './wire';
 export { FAST_QUOTAS, FAST_SPEED, AWS_QUOTAS, AWS_SPEED, PRESETS } from './settings';
 export type { PresetName, QuotaSettings, SpeedSettings, RateLimit } from './settings';
 export type { FaultSpec, OperationCounters, Faults } from './faults';
-export { seededRandom } from './faults';
+/** A seeded PRNG (mulberry32) for `random`: the same seed gives the same fault sequence. */
+export { createPrng as seededRandom } from './fhir/generate';
 export type { EmulatorControls, JobSummary, SettingsUpdate } from './controls';
 export { CONTROL_PREFIX } from './control-api';
 
@@ -165,7 +166,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
           'RequestEntityTooLargeException',
           `Request body exceeds ${maxBodyBytes} bytes`,
         );
-        return isControl ? sendJson(res, 413, { error: error.message }) : sendAwsError(res, error, 'none');
+        return isControl
+          ? sendJson(res, 413, { error: error.message })
+          : sendAwsError(res, error, randomUUID());
       }
       if (isControl) return control(req, res, result.body);
       if (req.method !== 'POST' || (req.url ?? '/').split('?')[0] !== '/')
@@ -175,13 +178,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
             'UnknownOperationException',
             `${req.method ?? ''} ${req.url ?? ''} is not a HealthLake endpoint; send POST /`,
           ),
-          'none',
+          randomUUID(),
         );
       await aws(req, res, result.body);
     })().catch((err: unknown) => {
       onError(`emulator: request failed: ${err instanceof Error ? err.name : 'error'}`);
       if (!res.headersSent)
-        sendAwsError(res, new ServiceError('InternalServerException', 'Internal error'), 'none');
+        sendAwsError(res, new ServiceError('InternalServerException', 'Internal error'), randomUUID());
       else res.destroy();
     });
   });
