@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
   CreateFHIRDatastoreCommand,
+  DeleteFHIRDatastoreCommand,
   DescribeFHIRDatastoreCommand,
   DescribeFHIRExportJobCommand,
   HealthLakeServiceException,
@@ -156,6 +157,73 @@ describe('HealthLake operations round-trip through the real SDK', () => {
         return true;
       },
     );
+  });
+
+  it('makes CreateFHIRDatastore idempotent by ClientToken and refuses to delete a data store with unfinished jobs', async () => {
+    const request = {
+      DatastoreName: 'tokened',
+      DatastoreTypeVersion: 'R4' as const,
+      ClientToken: 'create-token-1',
+    };
+    const first = await healthLake.send(new CreateFHIRDatastoreCommand(request));
+    const again = await healthLake.send(new CreateFHIRDatastoreCommand(request));
+    assert.equal(again.DatastoreId, first.DatastoreId);
+    await assert.rejects(
+      healthLake.send(new CreateFHIRDatastoreCommand({ ...request, DatastoreName: 'other' })),
+      (err: unknown) => {
+        assert.ok(err instanceof HealthLakeServiceException);
+        assert.equal(err.name, 'ValidationException');
+        assert.equal(
+          err.message,
+          `Value 'create-token-1' at 'clientToken' failed to satisfy constraint: ClientToken was already used with a different CreateFHIRDatastore request (data store ${first.DatastoreId})`,
+        );
+        return true;
+      },
+    );
+    await assert.rejects(
+      healthLake.send(new DeleteFHIRDatastoreCommand({ DatastoreId: first.DatastoreId })),
+      (err: unknown) => {
+        assert.ok(err instanceof HealthLakeServiceException);
+        assert.equal(err.name, 'ConflictException');
+        assert.equal(
+          err.message,
+          `Data store ${first.DatastoreId} is CREATING; only an ACTIVE or CREATE_FAILED data store can be deleted`,
+        );
+        return true;
+      },
+    );
+    await waitForDatastore(healthLake, first.DatastoreId!);
+    await putObjectText(
+      local.s3,
+      BUCKET,
+      'conflict/in/p.ndjson',
+      JSON.stringify({ resourceType: 'Patient', id: 'c1' }),
+    );
+    const job = await healthLake.send(
+      new StartFHIRImportJobCommand({
+        DatastoreId: first.DatastoreId,
+        InputDataConfig: { S3Uri: `s3://${BUCKET}/conflict/in/` },
+        JobOutputDataConfig: { S3Configuration: { S3Uri: `s3://${BUCKET}/conflict/out/`, KmsKeyId: KMS } },
+        DataAccessRoleArn: ROLE,
+      }),
+    );
+    local.emulator.jobs.hang(job.JobId!);
+    await assert.rejects(
+      healthLake.send(new DeleteFHIRDatastoreCommand({ DatastoreId: first.DatastoreId })),
+      (err: unknown) => {
+        assert.ok(err instanceof HealthLakeServiceException);
+        assert.equal(err.name, 'ConflictException');
+        assert.equal(
+          err.message,
+          `Data store ${first.DatastoreId} has 1 unfinished job(s) (${job.JobId}); delete it when they end`,
+        );
+        return true;
+      },
+    );
+    local.emulator.jobs.release(job.JobId!);
+    await waitForImportJob(healthLake, first.DatastoreId!, job.JobId!);
+    const deleted = await healthLake.send(new DeleteFHIRDatastoreCommand({ DatastoreId: first.DatastoreId }));
+    assert.equal(deleted.DatastoreStatus, 'DELETING');
   });
 
   it('lists import jobs by JobName, JobStatus, SubmittedBefore/After, in pages; runs and lists export jobs', async () => {

@@ -249,6 +249,18 @@ describe('HealthLake emulator through the real SDK', () => {
         'Input location s3://no-such-bucket-here/x/ is not accessible: bucket no-such-bucket-here does not exist',
       ],
     ];
+    await putObjectText(local.s3, BUCKET, 'has-input/one.ndjson', patient('f1'));
+    const missingOutput = {
+      ...importInput('has-input/'),
+      JobOutputDataConfig: { S3Configuration: { S3Uri: 's3://no-output-bucket/out/', KmsKeyId: KMS } },
+    };
+    const started = await local.healthLake.send(new StartFHIRImportJobCommand(missingOutput));
+    const job = await waitForImportJob(local.healthLake, datastoreId, started.JobId!);
+    assert.equal(job.JobStatus, 'FAILED');
+    assert.equal(
+      job.Message,
+      'Output location s3://no-output-bucket/out/ is not accessible: bucket no-output-bucket does not exist',
+    );
     for (const [uri, message] of cases) {
       const started = await local.healthLake.send(
         new StartFHIRImportJobCommand({ ...importInput('nothing/'), InputDataConfig: { S3Uri: uri } }),
