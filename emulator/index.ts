@@ -35,9 +35,9 @@ export interface EmulatorOptions {
   readonly port?: number;
   /** Where state (data stores, jobs, resources) is kept across restarts. @default in memory */
   readonly dataDir?: string;
-  /** The S3-compatible endpoint jobs read and write, e.g. moto's `http://127.0.0.1:5000`. */
+  /** The S3-compatible endpoint jobs read and write, e.g. moto's `http://127.0.0.1:5000`. @default AWS's S3 */
   readonly s3Endpoint?: string;
-  /** An S3 client to use instead of one built from `s3Endpoint`. */
+  /** An S3 client to use instead of one built from `s3Endpoint` (the emulator does not destroy it). @default none */
   readonly s3Client?: S3Client;
   /** Region in ARNs and endpoints. @default 'us-east-1' */
   readonly region?: string;
