@@ -25,10 +25,10 @@ import { generateFhirData, writeFhirDataToDir, type GeneratedFhirCounts } from '
 import { createS3Client, ensureBucket, LOCAL_S3_CREDENTIALS } from '../emulator/s3';
 import { startS3Server, type S3ServerHandle } from '../emulator/s3-server';
 import { createExampleWorkers } from '../examples/worker';
-import type { VerifyAndExportContext, VerifyAndExportResult } from '../examples/verify-and-export';
+import type { VerifyAndExportContext, verifyAndExportWorkflow } from '../examples/verify-and-export';
 import { startTemporalDevServer, type TemporalDevServer } from '../worker/dev-server';
 import type { FhirLandingInput, FhirLandingResult } from '../workflows/landing-types';
-import { pipelineStatusQuery, type PipelineStatus } from '../workflows/landing';
+import { fhirLandingWorkflow, pipelineStatusQuery, type PipelineStatus } from '../workflows/landing';
 import { gateWorkflowId } from '../workflows/gate-types';
 import { importSearchAttributes, progressQuery, type FhirImportProgress } from '../workflows/types';
 import type { Command } from './commands';
@@ -217,18 +217,23 @@ async function queryIfReady<T>(read: () => Promise<T>): Promise<T | undefined> {
 /** Shows the pipeline's phase, then the import's progress, until the pipeline ends. */
 async function followPipeline(
   client: Client,
-  pipeline: WorkflowHandle,
+  pipeline: WorkflowHandle<typeof fhirLandingWorkflow>,
   importWorkflowId: string,
   tty: boolean,
+  signal: AbortSignal,
 ): Promise<FhirLandingResult> {
   const line = createStatusLine(tty);
   const started = Date.now();
   let settled = false;
-  const result = pipeline.result().finally(() => {
-    settled = true;
-  }) as Promise<FhirLandingResult>;
+  const result = client
+    .withAbortSignal(signal, () => pipeline.result())
+    .finally(() => {
+      settled = true;
+    });
+  // Observed below once the loop ends; until then a rejection (Ctrl-C) must not count as unhandled.
+  result.catch(() => undefined);
   let lastPhase: PipelineStatus['phase'] | undefined;
-  while (!settled) {
+  while (!settled && !signal.aborted) {
     const status = await queryIfReady(() => pipeline.query(pipelineStatusQuery));
     if (status && status.phase !== lastPhase) {
       if (lastPhase) line.done();
@@ -251,6 +256,9 @@ async function followPipeline(
   line.done();
   return result;
 }
+
+/** How long an interrupted run may take to unwind its calls before the services are stopped, in ms. */
+const UNWIND_LIMIT_MS = 5_000;
 
 export const demoCommand: Command = {
   summary: 'run the whole pipeline locally (landing -> import -> verify & export) with the Temporal UI',
@@ -277,12 +285,13 @@ export const demoCommand: Command = {
     Runtime.install({ logger: new DefaultLogger('ERROR') });
 
     const stack: Stack = { workers: [], workerRuns: [] };
-    let interrupted = false;
     let finished = false;
+    const stopping = new AbortController();
     const interrupt = new Promise<void>((resolveInterrupt) => {
       const onSignal = () => {
-        if (interrupted) process.exit(130);
-        interrupted = true;
+        // A second Ctrl-C while we clean up: the user wants out now.
+        if (stopping.signal.aborted) process.exit(130);
+        stopping.abort();
         console.log('\ninterrupted: stopping everything the demo started (Ctrl-C again to force)');
         resolveInterrupt();
       };
@@ -391,7 +400,7 @@ export const demoCommand: Command = {
         then: [{ workflowType: 'verifyAndExportWorkflow', workflowId: downstreamId, context: verifyContext }],
         gate: { settings: { holderCheckIntervalMs: 1_000 } },
       };
-      const pipeline = await client.workflow.start('fhirLandingWorkflow', {
+      const pipeline = await client.workflow.start(fhirLandingWorkflow, {
         taskQueue: TASK_QUEUE,
         workflowId: pipelineId,
         args: [input],
@@ -399,7 +408,7 @@ export const demoCommand: Command = {
       });
       step(`started pipeline ${pipelineId}: ${uiLink(temporal, pipelineId)}`);
 
-      const outcome = await followPipeline(client, pipeline, importWorkflowId, tty);
+      const outcome = await followPipeline(client, pipeline, importWorkflowId, tty, stopping.signal);
       const { importResult, manifest } = outcome;
       const counts = importResult.progress.counts;
       step(
@@ -419,7 +428,9 @@ export const demoCommand: Command = {
       emulator.updateSettings({ speed: { megabytesPerSecond: EXPORT_MEGABYTES_PER_SECOND } });
       const line = createStatusLine(tty);
       line.update(`verifying the import and exporting the data store (${downstreamId}) ...`, true);
-      const downstream = (await client.workflow.getHandle(downstreamId).result()) as VerifyAndExportResult;
+      const downstream = await client.withAbortSignal(stopping.signal, () =>
+        client.workflow.getHandle<typeof verifyAndExportWorkflow>(downstreamId).result(),
+      );
       line.done();
       step(
         `verify & export: output manifest matches (${downstream.resourcesImported.toLocaleString('en-US')} imported, ` +
@@ -440,9 +451,17 @@ export const demoCommand: Command = {
       return 0;
     };
 
+    const running = main();
     try {
-      return await Promise.race([main(), interrupt.then(() => (finished ? 0 : 130))]);
+      return await Promise.race([running, interrupt.then(() => (finished ? 0 : 130))]);
     } finally {
+      if (stopping.signal.aborted) {
+        // Let the run's aborted calls unwind before their connections close under them.
+        await Promise.race([
+          running.catch(() => undefined),
+          new Promise((r) => setTimeout(r, UNWIND_LIMIT_MS).unref()),
+        ]);
+      }
       await stopStack(stack);
     }
   },
