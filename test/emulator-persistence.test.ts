@@ -30,22 +30,26 @@ const ROLE = 'arn:aws:iam::123456789012:role/HealthLakeImport';
 const BUCKET = 'emulator-persist';
 
 describe('resource log', () => {
-  it('keeps the last version of each resource and compacts superseded lines when it loads', async () => {
+  it('keeps the last version of each resource across reopen, and compacts superseded lines', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'thl-resources-'));
-    const first = await openFileResourceStore(dir);
+    const log = () => readFileSync(join(dir, 'ds1.ndjson'), 'utf8');
+    const first = await openFileResourceStore(dir, { compactionMinLines: 4, compactionRatio: 1.5 });
     assert.equal(first.upsert('ds1', 'Patient', 'p1', '{"v":1}'), 'created');
     assert.equal(first.upsert('ds1', 'Patient', 'p1', '{"v":2}'), 'updated');
-    assert.equal(first.upsert('ds1', 'Patient', 'p1', '{"v":3}'), 'updated');
     assert.equal(first.upsert('ds1', 'Observation', 'o1', '{"v":1}'), 'created');
+    first.flush();
+    // 3 lines: under the 4-line minimum, left as appended.
+    assert.equal(log(), 'Patient\tp1\t{"v":1}\nPatient\tp1\t{"v":2}\nObservation\to1\t{"v":1}\n');
+    assert.equal(first.upsert('ds1', 'Patient', 'p1', '{"v":3}'), 'updated');
+    first.flush();
+    // 4 lines for 2 live resources (over 1.5x): rewritten with the live ones only.
+    assert.equal(log(), 'Patient\tp1\t{"v":3}\nObservation\to1\t{"v":1}\n');
+    first.upsert('ds1', 'Patient', 'p2', '{"v":1}');
     first.close();
-    assert.equal(readFileSync(join(dir, 'ds1.ndjson'), 'utf8').split('\n').filter(Boolean).length, 4);
     const second = await openFileResourceStore(dir);
-    assert.equal(second.count('ds1'), 2);
+    assert.equal(second.count('ds1'), 3);
     assert.equal(second.byType('ds1').get('Patient')!.get('p1'), '{"v":3}');
-    assert.equal(
-      readFileSync(join(dir, 'ds1.ndjson'), 'utf8'),
-      'Patient\tp1\t{"v":3}\nObservation\to1\t{"v":1}\n',
-    );
+    assert.equal(second.byType('ds1').get('Patient')!.get('p2'), '{"v":1}');
     second.close();
   });
 });

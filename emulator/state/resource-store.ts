@@ -1,8 +1,9 @@
 // The FHIR resources in each data store: an in-memory map (type → id → the resource's JSON line as
 // imported, so export returns it byte for byte), optionally persisted as an append-only log per
-// data store that is compacted when it loads with many superseded lines.
+// data store, compacted (rewritten with live resources only) once superseded lines pile up.
 import {
   closeSync,
+  createReadStream,
   existsSync,
   mkdirSync,
   openSync,
@@ -11,7 +12,6 @@ import {
   rmSync,
   writeSync,
 } from 'node:fs';
-import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
@@ -27,34 +27,44 @@ export interface ResourceStore {
   byType(datastoreId: string): ResourcesByType;
   /** Forgets a data store's resources (when it is DELETED). */
   drop(datastoreId: string): void;
-  /** Writes buffered log lines to disk. */
+  /** Writes buffered log lines to disk, compacting logs that carry too many superseded lines. */
   flush(): void;
   close(): void;
 }
 
+export interface FileResourceStoreOptions {
+  /** Compact a log once it has this many times more lines than live resources... @default 1.5 */
+  readonly compactionRatio?: number;
+  /** ...and at least this many lines (small logs are not worth rewriting). @default 10_000 */
+  readonly compactionMinLines?: number;
+}
+
 const FLUSH_THRESHOLD_BYTES = 4 * 1024 * 1024;
 const LOG_SUFFIX = '.ndjson';
-/** A log is compacted at load when it holds this many times more lines than live resources. */
-const COMPACTION_RATIO = 1.5;
 
 export function createMemoryResourceStore(): ResourceStore {
-  return createStore(new Map(), undefined);
+  return createStore(new Map(), new Map(), undefined);
 }
 
 /**
- * Loads (and compacts) the logs under `dir` and appends to them from then on. Log line format:
+ * Loads the logs under `dir` and appends to them from then on. Log line format:
  * `<resourceType>\t<id>\t<json>`; a torn last line from a crash is skipped.
  */
-export async function openFileResourceStore(dir: string): Promise<ResourceStore> {
+export async function openFileResourceStore(
+  dir: string,
+  options: FileResourceStoreOptions = {},
+): Promise<ResourceStore> {
   mkdirSync(dir, { recursive: true });
   const all = new Map<string, ResourcesByType>();
+  const logLines = new Map<string, number>();
   for (const file of readdirSync(dir).filter((f) => f.endsWith(LOG_SUFFIX))) {
     const datastoreId = file.slice(0, -LOG_SUFFIX.length);
-    const path = join(dir, file);
     const byType: ResourcesByType = new Map();
     let lines = 0;
-    let live = 0;
-    for await (const line of createInterface({ input: createReadStream(path), crlfDelay: Infinity })) {
+    for await (const line of createInterface({
+      input: createReadStream(join(dir, file)),
+      crlfDelay: Infinity,
+    })) {
       const firstTab = line.indexOf('\t');
       const secondTab = firstTab < 0 ? -1 : line.indexOf('\t', firstTab + 1);
       if (secondTab < 0 || !line.endsWith('}')) continue;
@@ -62,36 +72,52 @@ export async function openFileResourceStore(dir: string): Promise<ResourceStore>
       const type = line.slice(0, firstTab);
       let ids = byType.get(type);
       if (!ids) byType.set(type, (ids = new Map<string, string>()));
-      if (!ids.has(line.slice(firstTab + 1, secondTab))) live += 1;
       ids.set(line.slice(firstTab + 1, secondTab), line.slice(secondTab + 1));
     }
     all.set(datastoreId, byType);
-    if (lines > live * COMPACTION_RATIO) compact(path, byType);
+    logLines.set(datastoreId, lines);
   }
-  return createStore(all, dir);
+  const store = createStore(all, logLines, {
+    dir,
+    compactionRatio: options.compactionRatio ?? 1.5,
+    compactionMinLines: options.compactionMinLines ?? 10_000,
+  });
+  store.flush(); // compacts what needs it
+  return store;
 }
 
-function compact(path: string, byType: ResourcesByType): void {
-  const tmp = `${path}.compacting`;
-  const fd = openSync(tmp, 'w');
+interface Persistence {
+  readonly dir: string;
+  readonly compactionRatio: number;
+  readonly compactionMinLines: number;
+}
+
+function writeAll(path: string, flags: 'a' | 'w', chunks: Iterable<string>): void {
+  const fd = openSync(path, flags);
   try {
     let buffer = '';
-    for (const [type, ids] of byType)
-      for (const [id, json] of ids) {
-        buffer += `${type}\t${id}\t${json}\n`;
-        if (buffer.length > FLUSH_THRESHOLD_BYTES) {
-          writeSync(fd, buffer);
-          buffer = '';
-        }
+    for (const chunk of chunks) {
+      buffer += chunk;
+      if (buffer.length > FLUSH_THRESHOLD_BYTES) {
+        writeSync(fd, buffer);
+        buffer = '';
       }
-    writeSync(fd, buffer);
+    }
+    if (buffer) writeSync(fd, buffer);
   } finally {
     closeSync(fd);
   }
-  renameSync(tmp, path);
 }
 
-function createStore(all: Map<string, ResourcesByType>, dir: string | undefined): ResourceStore {
+function* logLinesOf(byType: ResourcesByType): Generator<string> {
+  for (const [type, ids] of byType) for (const [id, json] of ids) yield `${type}\t${id}\t${json}\n`;
+}
+
+function createStore(
+  all: Map<string, ResourcesByType>,
+  logLines: Map<string, number>,
+  persistence: Persistence | undefined,
+): ResourceStore {
   const counts = new Map<string, number>();
   for (const [datastoreId, byType] of all)
     counts.set(
@@ -100,7 +126,17 @@ function createStore(all: Map<string, ResourcesByType>, dir: string | undefined)
     );
   const pending = new Map<string, string[]>();
   let pendingBytes = 0;
-  const logPath = (datastoreId: string): string => join(dir!, `${datastoreId}${LOG_SUFFIX}`);
+  const logPath = (datastoreId: string): string => join(persistence!.dir, `${datastoreId}${LOG_SUFFIX}`);
+
+  const compactIfNeeded = (datastoreId: string, p: Persistence): void => {
+    const lines = logLines.get(datastoreId) ?? 0;
+    const live = counts.get(datastoreId) ?? 0;
+    if (lines < p.compactionMinLines || lines <= live * p.compactionRatio) return;
+    const path = logPath(datastoreId);
+    writeAll(`${path}.compacting`, 'w', logLinesOf(store.byType(datastoreId)));
+    renameSync(`${path}.compacting`, path);
+    logLines.set(datastoreId, live);
+  };
 
   const store: ResourceStore = {
     upsert(datastoreId, resourceType, id, json) {
@@ -111,7 +147,7 @@ function createStore(all: Map<string, ResourcesByType>, dir: string | undefined)
       const existed = ids.has(id);
       ids.set(id, json);
       if (!existed) counts.set(datastoreId, (counts.get(datastoreId) ?? 0) + 1);
-      if (dir) {
+      if (persistence) {
         const line = `${resourceType}\t${id}\t${json}\n`;
         let lines = pending.get(datastoreId);
         if (!lines) pending.set(datastoreId, (lines = []));
@@ -122,25 +158,23 @@ function createStore(all: Map<string, ResourcesByType>, dir: string | undefined)
       return existed ? 'updated' : 'created';
     },
     count: (datastoreId) => counts.get(datastoreId) ?? 0,
-    byType: (datastoreId) => all.get(datastoreId) ?? new Map(),
+    byType: (datastoreId) => all.get(datastoreId) ?? new Map<string, Map<string, string>>(),
     drop(datastoreId) {
       all.delete(datastoreId);
       counts.delete(datastoreId);
       pending.delete(datastoreId);
-      if (dir && existsSync(logPath(datastoreId))) rmSync(logPath(datastoreId));
+      logLines.delete(datastoreId);
+      if (persistence && existsSync(logPath(datastoreId))) rmSync(logPath(datastoreId));
     },
     flush() {
-      if (!dir) return;
+      if (!persistence) return;
       for (const [datastoreId, lines] of pending) {
-        const fd = openSync(logPath(datastoreId), 'a');
-        try {
-          writeSync(fd, lines.join(''));
-        } finally {
-          closeSync(fd);
-        }
+        writeAll(logPath(datastoreId), 'a', lines);
+        logLines.set(datastoreId, (logLines.get(datastoreId) ?? 0) + lines.length);
       }
       pending.clear();
       pendingBytes = 0;
+      for (const datastoreId of logLines.keys()) compactIfNeeded(datastoreId, persistence);
     },
     close() {
       store.flush();
