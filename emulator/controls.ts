@@ -1,7 +1,10 @@
 // The emulator's controls as one object, shared by the programmatic handle and the control API.
-import type { Faults, OperationCounters } from './faults';
-import type { JobProgress } from './state/records';
+import type { JobEngine } from './engine/scheduler';
+import type { CallCounters, FaultInjector, Faults, OperationCounters } from './faults';
+import type { Settings } from './operations/context';
 import type { QuotaSettings, SpeedSettings } from './settings';
+import type { JobProgress } from './state/records';
+import type { StateStore } from './state/state-store';
 
 /** A job as the control API lists it: the AWS properties plus what only the emulator knows. */
 export interface JobSummary {
@@ -42,4 +45,47 @@ export interface EmulatorControls {
   settings(): { speed: SpeedSettings; quotas: QuotaSettings };
   /** Changes knobs on the fly (running jobs pick up speed changes at once). */
   updateSettings(update: SettingsUpdate): void;
+}
+
+export function createEmulatorControls(deps: {
+  readonly state: StateStore;
+  readonly engine: JobEngine;
+  readonly faults: FaultInjector;
+  readonly counters: CallCounters;
+  readonly settings: Settings;
+}): EmulatorControls {
+  const { state, engine, faults, counters, settings } = deps;
+  return {
+    counters: () => counters.snapshot(),
+    resetCounters: () => counters.reset(),
+    faults: {
+      set: (operation, spec) => faults.set(operation, spec),
+      clear: (operation) => faults.clear(operation),
+      list: () => faults.list(),
+    },
+    jobs: {
+      list: () =>
+        [...state.jobs.values()].map((job) => ({
+          kind: job.kind,
+          jobId: job.jobId,
+          datastoreId: job.datastoreId,
+          jobName: job.jobName,
+          status: job.status,
+          submitTimeMs: job.submitTimeMs,
+          endTimeMs: job.endTimeMs,
+          message: job.message,
+          progress: job.progress,
+          hung: engine.isHung(job.jobId),
+          restarts: job.restarts,
+        })),
+      fail: (jobId, message) => engine.fail(jobId, message),
+      hang: (jobId) => engine.hang(jobId),
+      release: (jobId) => engine.release(jobId),
+    },
+    settings: () => structuredClone(settings),
+    updateSettings(update) {
+      settings.speed = { ...settings.speed, ...update.speed };
+      settings.quotas = { ...settings.quotas, ...update.quotas };
+    },
+  };
 }

@@ -2,25 +2,22 @@
 // over HTTP on 127.0.0.1 (awsJson1_0, as the real `@aws-sdk/client-healthlake` speaks it), runs
 // import and export jobs against a real S3-compatible store, and exposes faults, counters and
 // knobs through the returned handle and the `/_emulator/` control API.
-import { randomBytes, randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { randomBytes } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { createControlApi, CONTROL_PREFIX } from './control-api';
-import type { EmulatorControls, JobSummary, SettingsUpdate } from './controls';
+import { createControlApi } from './control-api';
+import { createEmulatorControls, type EmulatorControls } from './controls';
 import { createDatastoreLifecycle } from './engine/datastore-lifecycle';
 import type { ResourceLineCheck } from './engine/runtime';
 import { createJobEngine } from './engine/scheduler';
-import { ServiceError } from './errors';
 import { createCallCounters, createFaultInjector } from './faults';
-import { readBody, sendJson } from './http';
 import type { ServiceContext, Settings } from './operations/context';
 import { createRateLimiter } from './quotas';
 import { checkResourceLine } from './fhir/validate';
 import { createS3Client } from './s3';
 import { PRESETS, type PresetName, type QuotaSettings, type SpeedSettings } from './settings';
 import { openStateStore } from './state/state-store';
-import { createAwsSurface, sendAwsError } from './wire';
+import { LOCALHOST, startHttpServer } from './server';
+import { createAwsSurface } from './wire';
 
 export { FAST_QUOTAS, FAST_SPEED, AWS_QUOTAS, AWS_SPEED, PRESETS } from './settings';
 export type { PresetName, QuotaSettings, SpeedSettings, RateLimit } from './settings';
@@ -76,7 +73,6 @@ export interface EmulatorHandle extends EmulatorControls {
 }
 
 const DEFAULT_MAX_BODY_BYTES = 1_048_576;
-const LOCALHOST = '127.0.0.1';
 
 /**
  * Starts the emulator. Talk to it with the real SDK:
@@ -120,107 +116,32 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   };
   const faults = createFaultInjector(options.random ?? Math.random);
   const counters = createCallCounters();
-  const controls: EmulatorControls = {
-    counters: () => counters.snapshot(),
-    resetCounters: () => counters.reset(),
-    faults: {
-      set: (operation, spec) => faults.set(operation, spec),
-      clear: (operation) => faults.clear(operation),
-      list: () => faults.list(),
-    },
-    jobs: {
-      list: () =>
-        [...state.jobs.values()].map((job): JobSummary => ({
-          kind: job.kind,
-          jobId: job.jobId,
-          datastoreId: job.datastoreId,
-          jobName: job.jobName,
-          status: job.status,
-          submitTimeMs: job.submitTimeMs,
-          endTimeMs: job.endTimeMs,
-          message: job.message,
-          progress: job.progress,
-          hung: engine.isHung(job.jobId),
-          restarts: job.restarts,
-        })),
-      fail: (jobId, message) => engine.fail(jobId, message),
-      hang: (jobId) => engine.hang(jobId),
-      release: (jobId) => engine.release(jobId),
-    },
-    settings: () => structuredClone(settings),
-    updateSettings(update: SettingsUpdate) {
-      settings.speed = { ...settings.speed, ...update.speed };
-      settings.quotas = { ...settings.quotas, ...update.quotas };
-    },
-  };
-  const aws = createAwsSurface({ ctx, faults, counters, limiter: createRateLimiter(nowMs), onError });
-  const control = createControlApi(controls);
-  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-
-  const server = createServer((req, res) => {
-    void (async () => {
-      const result = await readBody(req, maxBodyBytes);
-      const isControl = (req.url ?? '/').startsWith(CONTROL_PREFIX);
-      if (!result.ok) {
-        const error = new ServiceError(
-          'RequestEntityTooLargeException',
-          `Request body exceeds ${maxBodyBytes} bytes`,
-        );
-        return isControl
-          ? sendJson(res, 413, { error: error.message })
-          : sendAwsError(res, error, randomUUID());
-      }
-      if (isControl) return control(req, res, result.body);
-      if (req.method !== 'POST' || (req.url ?? '/').split('?')[0] !== '/')
-        return sendAwsError(
-          res,
-          new ServiceError(
-            'UnknownOperationException',
-            `${req.method ?? ''} ${req.url ?? ''} is not a HealthLake endpoint; send POST /`,
-          ),
-          randomUUID(),
-        );
-      await aws(req, res, result.body);
-    })().catch((err: unknown) => {
-      onError(`emulator: request failed: ${err instanceof Error ? err.name : 'error'}`);
-      if (!res.headersSent)
-        sendAwsError(res, new ServiceError('InternalServerException', 'Internal error'), randomUUID());
-      else res.destroy();
-    });
+  const controls = createEmulatorControls({ state, engine, faults, counters, settings });
+  const server = await startHttpServer({
+    port: options.port ?? 0,
+    maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    aws: createAwsSurface({ ctx, faults, counters, limiter: createRateLimiter(nowMs), onError }),
+    control: createControlApi(controls),
+    onError,
   });
-  await listen(server, options.port ?? 0);
-  const port = (server.address() as AddressInfo).port;
 
   lifecycle.resume();
   engine.resume();
 
   return {
     ...controls,
-    url: `http://${LOCALHOST}:${port}`,
-    port,
+    url: `http://${LOCALHOST}:${server.port}`,
+    port: server.port,
     region,
     accountId,
     s3,
     jobsSettled: () => engine.settled(),
     async stop() {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      await server.close();
       lifecycle.stop();
       await engine.stop();
       state.close();
       if (!options.s3Client) s3.destroy();
     },
   };
-}
-
-function listen(server: Server, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, LOCALHOST, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
 }
