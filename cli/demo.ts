@@ -24,13 +24,14 @@ import { startEmulator, type EmulatorHandle } from '../emulator';
 import { generateFhirData, writeFhirDataToDir, type GeneratedFhirCounts } from '../emulator/fhir/generate';
 import { createS3Client, ensureBucket, LOCAL_S3_CREDENTIALS } from '../emulator/s3';
 import { startS3Server, type S3ServerHandle } from '../emulator/s3-server';
+import { readImportProgress } from '../client';
 import { createExampleWorkers } from '../examples/worker';
 import type { VerifyAndExportContext, verifyAndExportWorkflow } from '../examples/verify-and-export';
 import { startTemporalDevServer, type TemporalDevServer } from '../worker/dev-server';
 import type { FhirLandingInput, FhirLandingResult } from '../workflows/landing-types';
 import { fhirLandingWorkflow, pipelineStatusQuery, type PipelineStatus } from '../workflows/landing';
 import { gateWorkflowId } from '../workflows/gate-types';
-import { importSearchAttributes, progressQuery, type FhirImportProgress } from '../workflows/types';
+import { importSearchAttributes, type FhirImportProgress } from '../workflows/types';
 import type { Command } from './commands';
 
 /** Where the demo keeps its state (git-ignored). */
@@ -49,7 +50,7 @@ const MAX_FILE_BYTES = 4 * 1024 * 1024;
  * The emulator's import speed: slow enough that the progress line visibly moves for ~15-25 s,
  * fast enough that the whole run stays around a minute.
  */
-const IMPORT_MEGABYTES_PER_SECOND = 1.5;
+const IMPORT_MEGABYTES_PER_SECOND = 1;
 /** The emulator's speed once the import is done, for the downstream export, MB/s. */
 const EXPORT_MEGABYTES_PER_SECOND = 10;
 const PROGRESS_REFRESH_MS = 250;
@@ -242,9 +243,9 @@ async function followPipeline(
     if (!status || status.phase === 'landing') {
       line.update(`landing FHIR NDJSON into S3 ... ${seconds(Date.now() - started)}`);
     } else if (status.phase === 'importing') {
-      const progress = await queryIfReady(() =>
-        client.workflow.getHandle(importWorkflowId).query(progressQuery),
-      );
+      // Reads the wait activity's heartbeat (fresh to the last Describe) without adding history.
+      const live = await queryIfReady(() => readImportProgress(client, importWorkflowId));
+      const progress = live?.progress;
       line.update(
         progress
           ? renderProgressLine(progress, status.landed?.totalBytes)
@@ -356,7 +357,6 @@ export const demoCommand: Command = {
       });
       const workers = await createExampleWorkers({
         connection: nativeConnection,
-        client,
         namespace: temporal.namespace,
         taskQueue: TASK_QUEUE,
         s3,

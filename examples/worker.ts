@@ -1,22 +1,17 @@
-// Workers for the examples, the demo and the pipeline tests: one on the pipeline's task queue (the
-// library's workflows plus the example downstream workflow, and every activity they call) and one on
-// the HealthLake API task queue the import's start/describe activities use.
+// Workers for the examples, the demo and the pipeline tests: the project's worker pair (every
+// activity the library's workflows call, and the rate-limited HealthLake API queue) plus the
+// example downstream workflow and its activities on the main queue.
 import type { HealthLakeClient } from '@aws-sdk/client-healthlake';
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { Client } from '@temporalio/client';
 import { Worker, type NativeConnection, type WorkflowBundleOption } from '@temporalio/worker';
-import { createGateActivities } from '../activities/gate';
 import { healthLakeImportApi } from '../activities/healthlake-api';
 import { createHealthLakeActivities } from '../activities/import';
-import { createLandingActivities } from '../activities/landing';
-import { createPipelineActivities } from '../activities/pipeline';
+import { createWorkerActivities, DEFAULT_API_ACTIVITIES_PER_SECOND } from '../worker';
 import { HEALTHLAKE_API_TASK_QUEUE_SUFFIX } from '../workflows/types';
 import { createVerifyAndExportActivities } from './verify-and-export-activities';
 
 export interface ExampleWorkersOptions {
   readonly connection: NativeConnection;
-  /** Client the gate and pipeline activities use to reach other workflows. */
-  readonly client: Client;
   /** @default 'default' */
   readonly namespace?: string;
   readonly taskQueue: string;
@@ -28,9 +23,7 @@ export interface ExampleWorkersOptions {
 
 /** The two workers; run both (`Promise.all(workers.map((w) => w.run()))`). */
 export async function createExampleWorkers(options: ExampleWorkersOptions): Promise<Worker[]> {
-  const healthLakeActivities = createHealthLakeActivities({
-    healthLake: healthLakeImportApi(options.healthLake),
-  });
+  const healthLake = healthLakeImportApi(options.healthLake);
   const namespace = options.namespace ?? 'default';
   const main = await Worker.create({
     connection: options.connection,
@@ -40,10 +33,7 @@ export async function createExampleWorkers(options: ExampleWorkersOptions): Prom
       ? { workflowBundle: options.workflowBundle }
       : { workflowsPath: require.resolve('./workflows') }),
     activities: {
-      ...healthLakeActivities,
-      ...createGateActivities({ client: options.client }),
-      ...createLandingActivities({ s3: options.s3 }),
-      ...createPipelineActivities({ client: options.client }),
+      ...createWorkerActivities({ healthLake, s3: options.s3 }),
       ...createVerifyAndExportActivities({ s3: options.s3, healthLake: options.healthLake }),
     },
   });
@@ -51,7 +41,8 @@ export async function createExampleWorkers(options: ExampleWorkersOptions): Prom
     connection: options.connection,
     namespace,
     taskQueue: `${options.taskQueue}${HEALTHLAKE_API_TASK_QUEUE_SUFFIX}`,
-    activities: healthLakeActivities,
+    activities: createHealthLakeActivities({ healthLake }),
+    maxTaskQueueActivitiesPerSecond: DEFAULT_API_ACTIVITIES_PER_SECOND,
   });
   return [main, api];
 }

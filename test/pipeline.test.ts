@@ -117,7 +117,6 @@ describe('pipeline: landing → import → downstream on real parts', () => {
     });
     workers = await createExampleWorkers({
       connection: local.env.nativeConnection,
-      client,
       taskQueue,
       s3,
       healthLake,
@@ -420,7 +419,6 @@ describe('pipeline: landing → import → downstream on real parts', () => {
 
     const replacement = await createExampleWorkers({
       connection: local.env.nativeConnection,
-      client,
       taskQueue: killQueue,
       s3,
       healthLake,

@@ -5,6 +5,9 @@ import { HealthLake, type HealthLakeClientConfig } from '@aws-sdk/client-healthl
 import type { S3Client } from '@aws-sdk/client-s3';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createHealthLakeActivities, type HealthLakeImportApi } from '../activities';
+import { createGateActivities } from '../activities/gate';
+import { createLandingActivities } from '../activities/landing';
+import { createPipelineActivities } from '../activities/pipeline';
 import { HEALTHLAKE_API_TASK_QUEUE_SUFFIX } from '../workflows/types';
 
 /**
@@ -32,6 +35,9 @@ export interface WorkerActivityDeps {
 export function createWorkerActivities(deps: WorkerActivityDeps) {
   return {
     ...createHealthLakeActivities(deps),
+    ...createGateActivities(),
+    ...createPipelineActivities(),
+    ...(deps.s3 ? createLandingActivities({ s3: deps.s3 }) : {}),
   };
 }
 
