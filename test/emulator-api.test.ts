@@ -309,6 +309,19 @@ describe('HealthLake operations round-trip through the real SDK', () => {
     assert.deepEqual(described.ExportJobProperties!.OutputDataConfig, {
       S3Configuration: { S3Uri: `s3://${BUCKET}/jobs/export/`, KmsKeyId: KMS },
     });
+    const noBucket = await healthLake.send(
+      new StartFHIRExportJobCommand({
+        DatastoreId: datastoreId,
+        OutputDataConfig: { S3Configuration: { S3Uri: 's3://no-export-bucket/x/', KmsKeyId: KMS } },
+        DataAccessRoleArn: ROLE,
+      }),
+    );
+    const failedExport = await waitForExportJob(healthLake, datastoreId!, noBucket.JobId!);
+    assert.equal(failedExport.JobStatus, 'FAILED');
+    assert.equal(
+      failedExport.Message,
+      'Output location s3://no-export-bucket/x/ is not accessible: bucket no-export-bucket does not exist',
+    );
     const exports = await healthLake.send(
       new ListFHIRExportJobsCommand({ DatastoreId: datastoreId, JobName: 'snapshot' }),
     );
