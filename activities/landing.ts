@@ -15,6 +15,7 @@ import { GetObjectCommand, HeadObjectCommand, S3ServiceException, type S3Client 
 import { Upload } from '@aws-sdk/lib-storage';
 import { joinS3Key, listObjects, parseS3Uri, S3UriError } from '../emulator/s3';
 import type { LandedObject, LandingManifest } from '../workflows/manifest';
+import { buildLandingManifest } from '../workflows/landing-manifest';
 import type { LandFhirInput, LandingProgress, LandingSource } from '../workflows/landing-types';
 
 export type { LandFhirInput, LandingProgress, LandingSource } from '../workflows/landing-types';
@@ -257,17 +258,6 @@ async function headLanded(
       return undefined;
     throw err;
   }
-}
-
-/** Builds the manifest from landed objects (totals summed here, so they always agree). */
-export function buildLandingManifest(s3Uri: string, objects: readonly LandedObject[]): LandingManifest {
-  return {
-    s3Uri,
-    objects,
-    totalObjects: objects.length,
-    totalBytes: objects.reduce((sum, o) => sum + o.sizeBytes, 0),
-    totalLines: objects.reduce((sum, o) => sum + o.lines, 0),
-  };
 }
 
 function toFailure(err: unknown): unknown {

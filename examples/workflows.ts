@@ -2,3 +2,4 @@
 // downstream workflow. Pass this file as `workflowsPath`.
 export * from '../workflows';
 export { verifyAndExportWorkflow } from './verify-and-export';
+export { ownLandingWorkflow } from './own-landing';

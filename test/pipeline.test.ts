@@ -4,6 +4,7 @@
 // whose worker is killed mid-import does not deadlock the gate.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +16,8 @@ import {
   HealthLakeClient,
 } from '@aws-sdk/client-healthlake';
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { Client } from '@temporalio/client';
+import { WorkflowFailedError, type Client } from '@temporalio/client';
+import { ApplicationFailure, ChildWorkflowFailure } from '@temporalio/common';
 import {
   bundleWorkflowCode,
   DefaultLogger,
@@ -24,9 +26,10 @@ import {
 } from '@temporalio/worker';
 import { startEmulator, type EmulatorHandle, type JobSummary } from '../emulator';
 import { generateFhirData, writeFhirDataToDir, type GeneratedFhirData } from '../emulator/fhir/generate';
-import { createS3Client, ensureBucket, LOCAL_S3_CREDENTIALS } from '../emulator/s3';
+import { createS3Client, ensureBucket, LOCAL_S3_CREDENTIALS, putObjectText } from '../emulator/s3';
 import { startS3Server, type S3ServerHandle } from '../emulator/s3-server';
 import type { VerifyAndExportResult, verifyAndExportWorkflow } from '../examples/verify-and-export';
+import { ownLandingWorkflow } from '../examples/own-landing';
 import { createExampleWorkers } from '../examples/worker';
 import { createLocalTestEnv, type LocalTestEnv } from '../worker/dev-server';
 import { gateStateQuery, gateWorkflowId, type GateState } from '../workflows/gate-types';
@@ -317,6 +320,69 @@ describe('pipeline: landing → import → downstream on real parts', () => {
     assert.deepEqual(outcome.importResult.reconciliation?.mismatches, []);
     // One import for the landing pipeline, one for the hand-over: the second signal started nothing.
     assert.equal(importJobs(datastoreId).length, 2);
+  });
+
+  it("runs the import as a child of the user's own landing workflow with the manifest it built; strict reconciliation fails a mismatch", async () => {
+    const datastoreId = await createDatastore();
+    const key = `${taskQueue}-own`;
+    const landedObjects = [];
+    for (const file of [...data.files].sort((a, b) => a.name.localeCompare(b.name))) {
+      const objectKey = `${key}/input/${file.name}`;
+      await putObjectText(s3, BUCKET, objectKey, file.content);
+      landedObjects.push({
+        key: objectKey,
+        sizeBytes: file.bytes,
+        sha256: createHash('sha256').update(file.content).digest('hex'),
+        lines: file.lines,
+      });
+    }
+    const own = {
+      datastoreId,
+      inputS3Uri: `s3://${BUCKET}/${key}/input/`,
+      outputS3Uri: `s3://${BUCKET}/${key}/output/`,
+      kmsKeyId: KMS_KEY_ID,
+      dataAccessRoleArn: ROLE_ARN,
+      pollPolicy: FAST_POLL,
+    };
+    const outcome = await client.workflow.execute(ownLandingWorkflow, {
+      taskQueue,
+      workflowId: key,
+      args: [{ ...own, batchId: `${key}-ok`, landedObjects }],
+    });
+    assert.equal(outcome.importWorkflowId, `fhir-import-${key}-ok`);
+    assert.equal(outcome.importResult.progress.counts.resourcesImported, expectedImported());
+    assert.deepEqual(outcome.importResult.reconciliation?.mismatches, []);
+    const child = await client.workflow.getHandle(outcome.importWorkflowId).describe();
+    assert.equal(child.parentExecution?.workflowId, key);
+
+    // The caller's manifest claims one more line than was landed: the strict import fails.
+    const [first, ...rest] = landedObjects;
+    assert.ok(first);
+    await assert.rejects(
+      client.workflow.execute(ownLandingWorkflow, {
+        taskQueue,
+        workflowId: `${key}-mismatch`,
+        args: [
+          {
+            ...own,
+            batchId: `${key}-mismatch`,
+            landedObjects: [{ ...first, lines: first.lines + 1 }, ...rest],
+          },
+        ],
+      }),
+      (err: unknown) => {
+        assert.ok(err instanceof WorkflowFailedError);
+        assert.ok(err.cause instanceof ChildWorkflowFailure);
+        assert.ok(err.cause.cause instanceof ApplicationFailure);
+        assert.equal(err.cause.cause.type, 'HealthLakeImportReconciliationMismatch');
+        assert.equal(
+          err.cause.cause.message,
+          `import does not reconcile with the landing manifest: resources scanned ${data.counts.resources} != lines landed ${data.counts.resources + 1}; ` +
+            `resources imported ${expectedImported()} + with customer error 4 = ${data.counts.resources} != lines landed ${data.counts.resources + 1}`,
+        );
+        return true;
+      },
+    );
   });
 
   it('serialises two pipelines on one data store through the gate, FIFO, both complete', async () => {
