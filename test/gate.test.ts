@@ -1,7 +1,6 @@
 // The per-data-store gate on a real dev server and a real worker: FIFO grants, exactly one holder
 // at a time, and a holder that is cancelled, terminated or gone never blocks the queue.
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import {
@@ -21,28 +20,11 @@ import {
 } from '../workflows/gate-types';
 import { finishHoldingSignal, gateHolderWorkflow, type GateEvent } from './fixtures/gate-workflows';
 import { quietTemporalRuntime } from './helpers/runtime';
+import { waitFor } from './helpers/wait-for';
 
 quietTemporalRuntime();
 
 const CHECK_INTERVAL_MS = 200;
-const WAIT_STEP_MS = 50;
-const WAIT_LIMIT_MS = 30_000;
-
-/** Polls `read` until `done` holds; fails with the last value after WAIT_LIMIT_MS (a hang guard, not a timing assertion). */
-async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string): Promise<T> {
-  const deadline = Date.now() + WAIT_LIMIT_MS;
-  let last: T | undefined;
-  while (Date.now() < deadline) {
-    try {
-      last = await read();
-      if (done(last)) return last;
-    } catch {
-      // The gate may not exist yet.
-    }
-    await sleep(WAIT_STEP_MS);
-  }
-  throw new Error(`timed out waiting for ${what}; last value ${JSON.stringify(last)}`);
-}
 
 describe('per-data-store gate', () => {
   let local: LocalTestEnv;
@@ -279,5 +261,18 @@ describe('per-data-store gate', () => {
       runs.push(execution.status.name);
     }
     assert.deepEqual(runs.sort(), ['CONTINUED_AS_NEW', 'RUNNING']);
+  });
+
+  it('replays every gate run of this file (grants, watcher, continue-as-new) without nondeterminism', async () => {
+    let replayed = 0;
+    for await (const execution of client.workflow.list({
+      query: `WorkflowType = 'healthLakeGateWorkflow'`,
+    })) {
+      const history = await client.workflow.getHandle(execution.workflowId, execution.runId).fetchHistory();
+      await Worker.runReplayHistory({ workflowBundle: bundle }, history, execution.workflowId);
+      replayed += 1;
+    }
+    // One gate per data store in this file (fifo, cancel, terminate, dup, can) plus the extra run of can.
+    assert.equal(replayed, 6);
   });
 });

@@ -8,7 +8,6 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import {
   CreateFHIRDatastoreCommand,
@@ -44,6 +43,7 @@ import { fhirLandingWorkflow } from '../workflows/landing';
 import { importSearchAttributes } from '../workflows/types';
 import { notifyReceiverWorkflow, stopReceivingSignal } from './fixtures/pipeline-workflows';
 import { quietTemporalRuntime } from './helpers/runtime';
+import { waitFor } from './helpers/wait-for';
 
 quietTemporalRuntime();
 
@@ -53,8 +53,6 @@ const KMS_KEY_ID = 'alias/pipeline-test';
 const LEVEL = 'structure-only';
 /** The emulator's import speed while a test needs a job to stay running for a while, MB/s. */
 const SLOW_MB_PER_SECOND = 0.1;
-const WAIT_STEP_MS = 50;
-const WAIT_LIMIT_MS = 60_000;
 const FAST_POLL = {
   initialDelayMs: 50,
   minDelayMs: 50,
@@ -62,22 +60,6 @@ const FAST_POLL = {
   queuedDelayMs: 100,
   attemptTimeoutMs: 2_000,
 } as const;
-
-/** Polls `read` until `done` holds (a hang guard, not a timing assertion). */
-async function waitFor<T>(read: () => Promise<T> | T, done: (value: T) => boolean, what: string): Promise<T> {
-  const deadline = Date.now() + WAIT_LIMIT_MS;
-  let last: T | undefined;
-  while (Date.now() < deadline) {
-    try {
-      last = await read();
-      if (done(last)) return last;
-    } catch {
-      // not there yet
-    }
-    await sleep(WAIT_STEP_MS);
-  }
-  throw new Error(`timed out waiting for ${what}; last value ${JSON.stringify(last)}`);
-}
 
 async function countExecutions(client: Client, query: string): Promise<number> {
   let count = 0;
