@@ -222,6 +222,7 @@ async function followPipeline(
   importWorkflowId: string,
   tty: boolean,
   signal: AbortSignal,
+  onLanded: (landed: NonNullable<PipelineStatus['landed']>) => void,
 ): Promise<FhirLandingResult> {
   const line = createStatusLine(tty);
   const started = Date.now();
@@ -238,6 +239,7 @@ async function followPipeline(
     const status = await queryIfReady(() => pipeline.query(pipelineStatusQuery));
     if (status && status.phase !== lastPhase) {
       if (lastPhase) line.done();
+      if (lastPhase === 'landing' && status.landed) onLanded(status.landed);
       lastPhase = status.phase;
     }
     if (!status || status.phase === 'landing') {
@@ -408,12 +410,20 @@ export const demoCommand: Command = {
       });
       step(`started pipeline ${pipelineId}: ${uiLink(temporal, pipelineId)}`);
 
-      const outcome = await followPipeline(client, pipeline, importWorkflowId, tty, stopping.signal);
-      const { importResult, manifest } = outcome;
-      const counts = importResult.progress.counts;
-      step(
-        `landed ${manifest.totalObjects} objects, ${(manifest.totalBytes / BYTES_PER_MB).toFixed(1)} MB, ${manifest.totalLines.toLocaleString('en-US')} lines`,
+      const outcome = await followPipeline(
+        client,
+        pipeline,
+        importWorkflowId,
+        tty,
+        stopping.signal,
+        (landed) =>
+          step(
+            `landed ${landed.totalObjects} objects, ${(landed.totalBytes / BYTES_PER_MB).toFixed(1)} MB, ` +
+              `${landed.totalLines.toLocaleString('en-US')} lines (SHA-256 and line counts in the manifest); importing`,
+          ),
       );
+      const { importResult } = outcome;
+      const counts = importResult.progress.counts;
       step(
         `import ${importResult.status}: job ${importResult.jobId}, ${counts.resourcesImported.toLocaleString('en-US')} imported, ` +
           `${counts.resourcesWithCustomerError} rejected (error rate ${(importResult.errorRate * 100).toFixed(3)}%), ` +
