@@ -10,7 +10,7 @@ import { join, relative, sep } from 'node:path';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Context } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { GetObjectCommand, HeadObjectCommand, S3ServiceException, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { joinS3Key, listObjects, parseS3Uri, S3UriError } from '../emulator/s3';
@@ -400,6 +400,8 @@ export function createLandingActivities(options: LandingActivitiesOptions) {
         const prefixUri = `s3://${target.bucket}/${target.prefix}`;
         return buildLandingManifest(prefixUri.endsWith('/') ? prefixUri : `${prefixUri}/`, landed);
       } catch (err) {
+        // Whatever the abort broke (an upload, a download, a read), report it as the cancellation it is.
+        if (signal.aborted) throw new CancelledFailure('landing cancelled');
         if (err instanceof S3UriError) {
           throw toFailure(
             new LandingSourceError(

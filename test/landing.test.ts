@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { HeadObjectCommand, GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import {
   createLandingActivities,
@@ -37,6 +37,7 @@ async function land(
   s3: S3Client,
   input: LandFhirInput,
   heartbeatDetails?: LandingProgress,
+  onHeartbeat?: (details: LandingProgress, env: MockActivityEnvironment) => void,
 ): Promise<{ manifest: LandingManifest; last: LandingProgress | undefined; beats: number }> {
   const env = new MockActivityEnvironment(heartbeatDetails ? { heartbeatDetails } : {});
   let last: LandingProgress | undefined;
@@ -44,6 +45,7 @@ async function land(
   env.on('heartbeat', (details: LandingProgress) => {
     last = details;
     beats += 1;
+    onHeartbeat?.(details, env);
   });
   // The smallest part S3 allows, so the 6 MiB file goes up in two parts.
   const activities = createLandingActivities({ s3, partSizeBytes: 5 * MIB });
@@ -249,6 +251,31 @@ describe('landing activity on moto S3', () => {
         Buffer.byteLength(`${patientLine(3)}\n`),
       totalLines: 3,
     });
+  });
+
+  it('stops on cancellation mid-upload: CancelledFailure, and no partial object left behind', async () => {
+    const bigOnly = mkdtempSync(join(tmpdir(), 'thl-landing-big-'));
+    writeFileSync(join(bigOnly, 'Big.ndjson'), files['Big.ndjson'] ?? '');
+    let cancelledAt: number | undefined;
+    await assert.rejects(
+      land(
+        s3,
+        { source: { kind: 'directory', path: bigOnly }, targetS3Uri: `s3://${BUCKET}/cancel/` },
+        undefined,
+        (details, env) => {
+          if (cancelledAt === undefined && details.bytesLanded > 0) {
+            cancelledAt = details.bytesLanded;
+            env.cancel();
+          }
+        },
+      ),
+      (err: unknown) => err instanceof CancelledFailure && err.message === 'landing cancelled',
+    );
+    assert.ok(cancelledAt !== undefined && cancelledAt < Buffer.byteLength(files['Big.ndjson'] ?? ''));
+    await assert.rejects(
+      s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'cancel/Big.ndjson' })),
+      (err: unknown) => err instanceof Error && err.name === 'NotFound',
+    );
   });
 
   it('fails at once, non-retryable, naming the field, on a bad source or target', async () => {
