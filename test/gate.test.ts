@@ -73,12 +73,15 @@ describe('per-data-store gate', () => {
     datastoreId: string,
     label: string,
     maxLeasesPerRun?: number,
+    requestRefreshMs?: number,
   ): Promise<WorkflowHandle<typeof gateHolderWorkflow>> {
     seq += 1;
     const handle = await client.workflow.start(gateHolderWorkflow, {
       taskQueue,
       workflowId: `${taskQueue}-${seq}-${label}`,
-      args: [{ datastoreId, label, holderCheckIntervalMs: CHECK_INTERVAL_MS, maxLeasesPerRun }],
+      args: [
+        { datastoreId, label, holderCheckIntervalMs: CHECK_INTERVAL_MS, maxLeasesPerRun, requestRefreshMs },
+      ],
     });
     await waitFor(
       () => gateState(datastoreId),
@@ -263,6 +266,31 @@ describe('per-data-store gate', () => {
     assert.deepEqual(runs.sort(), ['CONTINUED_AS_NEW', 'RUNNING']);
   });
 
+  it('a queued holder re-sends its request and restarts a gate that was terminated under it', async () => {
+    const datastoreId = `restart-${seq}-${Date.now()}`;
+    const holder = await startHolder(datastoreId, 'f1');
+    const second = await startHolder(datastoreId, 'f2', undefined, 300);
+    await waitFor(
+      () => eventsFor(['f1']),
+      (e) => e.length === 1,
+      'f1 to enter',
+    );
+    // A disaster takes out the holder and the gate together (a gate terminated under a live holder
+    // would lose that holder's lease record: don't terminate gates).
+    await holder.terminate('test: holder lost');
+    await client.workflow.getHandle(gateWorkflowId(datastoreId)).terminate('test: gate lost');
+    const state = await waitFor(
+      () => gateState(datastoreId),
+      (s) => s.holder?.label === 'f2',
+      'f2 to hold a new gate',
+    );
+    assert.equal(state.holder?.leaseNumber, 1);
+    assert.deepEqual(state.queue, []);
+    await second.signal(finishHoldingSignal);
+    assert.equal(await second.result(), 1);
+    assert.deepEqual(eventsFor(['f1', 'f2']), ['enter:f1#1', 'enter:f2#1', 'exit:f2#1']);
+  });
+
   it('replays every gate run of this file (grants, watcher, continue-as-new) without nondeterminism', async () => {
     let replayed = 0;
     for await (const execution of client.workflow.list({
@@ -272,7 +300,8 @@ describe('per-data-store gate', () => {
       await Worker.runReplayHistory({ workflowBundle: bundle }, history, execution.workflowId);
       replayed += 1;
     }
-    // One gate per data store in this file (fifo, cancel, terminate, dup, can) plus the extra run of can.
-    assert.equal(replayed, 6);
+    // One gate per data store in this file (fifo, cancel, terminate, dup, can, restart) plus the
+    // extra run of can and the terminated run of restart.
+    assert.equal(replayed, 8);
   });
 });

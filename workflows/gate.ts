@@ -258,13 +258,14 @@ export async function healthLakeGateWorkflow(input: HealthLakeGateInput): Promis
     }
 
     if (!holder) {
-      const busy = await condition(() => queue.length > 0, settings.idleTimeoutMs);
-      if (!busy) break;
+      await condition(() => queue.length > 0, settings.idleTimeoutMs);
+      if (queue.length === 0) break;
       continue;
     }
     const current = holder.leaseNumber;
-    await condition(() => holder?.leaseNumber !== current || (queue.length > 0 && !holder));
+    await condition(() => holder?.leaseNumber !== current || workflowInfo().continueAsNewSuggested);
   }
+  await condition(allHandlersFinished);
   return { datastoreId: input.datastoreId, leasesGranted };
 }
 
@@ -281,7 +282,15 @@ export interface AcquireGateOptions {
   readonly gateTaskQueue?: string;
   /** Gate settings used when this request starts the gate. @default DEFAULT_GATE_SETTINGS */
   readonly gateSettings?: GateSettings;
+  /**
+   * While queued, re-send the (idempotent) request this often, so a gate that ended or was
+   * terminated is started again, in ms. @default 300_000
+   */
+  readonly requestRefreshMs?: number;
 }
+
+/** Default of {@link AcquireGateOptions.requestRefreshMs}. */
+export const DEFAULT_REQUEST_REFRESH_MS = 300_000;
 
 let requestSequence = 0;
 const grantedLeases = new Map<string, GateLease>();
@@ -321,14 +330,18 @@ export async function acquireHealthLakeGate(options: AcquireGateOptions): Promis
     startToCloseTimeout: '30s',
     retry: { initialInterval: '500ms', maximumInterval: '10s' },
   });
+  const refreshMs = options.requestRefreshMs ?? DEFAULT_REQUEST_REFRESH_MS;
   try {
-    await acts.requestHealthLakeGate({
-      datastoreId: options.datastoreId,
-      gateTaskQueue: taskQueue,
-      request,
-      settings: options.gateSettings,
-    });
-    await condition(() => grantedLeases.has(request.requestId));
+    // Re-sending the same request is harmless (the gate ignores known request ids) and heals a gate
+    // that ended (idle, or terminated by an operator) just as our request arrived.
+    do {
+      await acts.requestHealthLakeGate({
+        datastoreId: options.datastoreId,
+        gateTaskQueue: taskQueue,
+        request,
+        settings: options.gateSettings,
+      });
+    } while (!(await condition(() => grantedLeases.has(request.requestId), refreshMs)));
   } catch (err) {
     // Withdraw (or release, if the grant crossed our cancellation) so the queue moves on.
     await releaseHealthLakeGate({ gateWorkflowId: gateId, requestId: request.requestId });
