@@ -7,7 +7,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
-import { Readable, Transform, type TransformCallback } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
@@ -81,17 +81,12 @@ interface SourceObject {
   materialise(tmp: string, signal: AbortSignal): Promise<string>;
 }
 
-/** Counts bytes, lines and SHA-256 as data passes through. */
-class Digest extends Transform {
+/** Counts bytes, resource lines and SHA-256 over the chunks of one object. */
+class Digest {
   private readonly hash = createHash('sha256');
-  bytes = 0;
-  lines = 0;
+  private bytes = 0;
+  private lines = 0;
   private lineHasContent = false;
-
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.update(chunk);
-    callback(null, chunk);
-  }
 
   update(chunk: Buffer): void {
     this.hash.update(chunk);
