@@ -302,6 +302,27 @@ describe('pipeline: landing → import → downstream on real parts', () => {
     assert.deepEqual(outcome.importResult.reconciliation?.mismatches, []);
     // One import for the landing pipeline, one for the hand-over: the second signal started nothing.
     assert.equal(importJobs(datastoreId).length, 2);
+
+    // A batch whose manifest names another prefix than the import reads fails before any import.
+    const wrong = { import: { ...handover.import, inputS3Uri: `s3://${BUCKET}/elsewhere/` } };
+    await client.workflow.signalWithStart(
+      FHIR_IMPORT_HANDOVER_WORKFLOW_TYPE,
+      fhirHandoverSignalWithStartOptions({ batchKey: `${batchKey}-wrong`, taskQueue, handover: wrong }),
+    );
+    await assert.rejects(
+      client.workflow.getHandle(`fhir-handover-${batchKey}-wrong`).result(),
+      (err: unknown) => {
+        assert.ok(err instanceof WorkflowFailedError);
+        assert.ok(err.cause instanceof ApplicationFailure);
+        assert.equal(err.cause.type, 'InvalidFhirPipelineInput');
+        assert.equal(
+          err.cause.message,
+          `import.manifest.s3Uri "${manifest.s3Uri}" must name the prefix the import reads, import.inputS3Uri "s3://${BUCKET}/elsewhere/"`,
+        );
+        return true;
+      },
+    );
+    assert.equal(importJobs(datastoreId).length, 2);
   });
 
   it("runs the import as a child of the user's own landing workflow with the manifest it built; strict reconciliation fails a mismatch", async () => {

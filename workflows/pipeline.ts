@@ -62,6 +62,10 @@ export interface FhirPipelineOutcome {
   readonly notified: readonly string[];
 }
 
+function withSlash(uri: string): string {
+  return uri.endsWith('/') ? uri : `${uri}/`;
+}
+
 /**
  * Starts `fhirImportWorkflow` as a child (once per `importWorkflowId`), returning its result; if an
  * earlier attempt of the caller already ran it, attaches to that import instead of starting another.
@@ -149,6 +153,13 @@ export async function handOffFhirImportResult(
  * });
  */
 export async function runFhirImportWithManifest(options: RunFhirImportOptions): Promise<FhirPipelineOutcome> {
+  const { inputS3Uri, manifest } = options.import;
+  if (withSlash(manifest.s3Uri) !== withSlash(inputS3Uri)) {
+    throw ApplicationFailure.nonRetryable(
+      `import.manifest.s3Uri "${manifest.s3Uri}" must name the prefix the import reads, import.inputS3Uri "${inputS3Uri}"`,
+      'InvalidFhirPipelineInput',
+    );
+  }
   const info = workflowInfo();
   const importWorkflowId = options.importWorkflowId ?? fhirImportWorkflowId(info.workflowId);
   const gate = options.gate ?? {};
