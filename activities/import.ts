@@ -176,9 +176,12 @@ type PollStep =
   | {
       readonly kind: 'wait';
       readonly delayMs: number;
-      readonly heartbeat?: ImportJobHeartbeat;
       readonly status: string;
-    };
+      readonly state: ImportJobHeartbeat;
+      /** The status or a count moved on this Describe. */
+      readonly changed: boolean;
+    }
+  | { readonly kind: 'error'; readonly failure: Error; readonly state: ImportJobHeartbeat };
 
 /**
  * Builds the HealthLake import activities. Every HealthLake call gets the activity's cancellation
@@ -271,59 +274,61 @@ export function createHealthLakeActivities(deps: HealthLakeActivityDeps) {
     return { jobs, nextToken, listCalls };
   }
 
-  async function describe(
-    datastoreId: string,
-    jobId: string,
-    retryDelayMs?: number,
-  ): Promise<ImportJobProperties> {
-    let output;
-    try {
-      output = await healthLake.describeFHIRImportJob(
-        { DatastoreId: datastoreId, JobId: jobId },
-        { abortSignal: signal() },
-      );
-    } catch (err) {
-      throw toActivityFailure(err, 'DescribeFHIRImportJob', retryDelayMs);
-    }
+  /** One Describe; SDK errors are thrown as they are (the caller classifies them). */
+  async function describeOrThrow(datastoreId: string, jobId: string): Promise<ImportJobProperties> {
+    const output = await healthLake.describeFHIRImportJob(
+      { DatastoreId: datastoreId, JobId: jobId },
+      { abortSignal: signal() },
+    );
     if (!output.ImportJobProperties) {
-      throw ApplicationFailure.create({
-        message: `DescribeFHIRImportJob returned no ImportJobProperties for job ${jobId}`,
-        type: ImportFailureType.InternalServerException,
-      });
+      throw Object.assign(
+        new Error(`DescribeFHIRImportJob returned no ImportJobProperties for job ${jobId}`),
+        {
+          name: ImportFailureType.InternalServerException,
+        },
+      );
     }
     return output.ImportJobProperties;
   }
 
+  async function describe(datastoreId: string, jobId: string): Promise<ImportJobProperties> {
+    try {
+      return await describeOrThrow(datastoreId, jobId);
+    } catch (err) {
+      throw toActivityFailure(err, 'DescribeFHIRImportJob');
+    }
+  }
+
   /**
    * One Describe and the decision that follows: return to the workflow (status or milestone moved)
-   * or wait. `attempt` counts this activity's Describe calls (1 = first); `saved` is what an
-   * earlier attempt heartbeated.
+   * or wait. `state` is where the wait stands (from the heartbeat, or the workflow's last view).
+   * On a retryable error the state with this call counted rides on the thrown failure.
    */
-  async function pollStep(
-    args: AwaitImportJobArgs,
-    attempt: number,
-    saved: ImportJobHeartbeat | undefined,
-  ): Promise<PollStep> {
-    const base = saved ?? {
-      progress: args.lastProgress,
-      attemptAtChange: 0,
-      describeCallsBefore: args.lastProgress.describeCalls,
-      inProgressSince: args.inProgressSince,
-    };
+  async function pollStep(args: AwaitImportJobArgs, state: ImportJobHeartbeat): Promise<PollStep> {
     const policy = args.pollPolicy;
-    const previous = base.progress;
-    const retryDelayMs = nextPollDelayMs(
-      {
-        pollsSinceChange: attempt - base.attemptAtChange,
-        status: previous.status === 'QUEUED' ? 'QUEUED' : 'IN_PROGRESS',
-        nowMs: clock(),
-        deadlineMs: args.deadlineMs,
-      },
-      policy,
-      random,
-    );
-    const job = await describe(args.datastoreId, args.jobId, retryDelayMs);
-    const describeCalls = base.describeCallsBefore + attempt;
+    const previous = state.progress;
+    const describeCalls = previous.describeCalls + 1;
+    let job: ImportJobProperties;
+    try {
+      job = await describeOrThrow(args.datastoreId, args.jobId);
+    } catch (err) {
+      const retryDelayMs = nextPollDelayMs(
+        {
+          pollsSinceChange: describeCalls - state.describeCallsAtChange,
+          status: previous.status === 'QUEUED' ? 'QUEUED' : 'IN_PROGRESS',
+          nowMs: clock(),
+          deadlineMs: args.deadlineMs,
+        },
+        policy,
+        random,
+      );
+      const counted: ImportJobHeartbeat = { ...state, progress: { ...previous, describeCalls } };
+      return {
+        kind: 'error',
+        failure: toActivityFailure(err, 'DescribeFHIRImportJob', retryDelayMs),
+        state: counted,
+      };
+    }
     const status = job.JobStatus as ImportJobStatus;
     const counts = countsFromReport(job.JobProgressReport);
     const changed = previous.status !== status || countsChanged(previous.counts, counts);
@@ -331,15 +336,15 @@ export function createHealthLakeActivities(deps: HealthLakeActivityDeps) {
     const snapshot = snapshotOf(job, {
       describeCalls,
       lastChangeAt: changed ? nowIso : (previous.lastChangeAt ?? nowIso),
-      inProgressSince: base.inProgressSince,
+      inProgressSince: state.inProgressSince,
       totalBytes: args.totalBytes,
     });
     const milestone = progressMilestone(snapshot.progress.percent, policy.maxProgressMilestones);
     if (status !== args.knownStatus || milestone > args.knownMilestone) return { kind: 'return', snapshot };
-    const attemptAtChange = changed ? attempt : base.attemptAtChange;
+    const describeCallsAtChange = changed ? describeCalls : state.describeCallsAtChange;
     const delayMs = nextPollDelayMs(
       {
-        pollsSinceChange: attempt - attemptAtChange,
+        pollsSinceChange: describeCalls - describeCallsAtChange,
         status,
         etaMs: snapshot.progress.etaMs,
         nowMs: clock(),
@@ -348,14 +353,21 @@ export function createHealthLakeActivities(deps: HealthLakeActivityDeps) {
       policy,
       random,
     );
-    const heartbeat: ImportJobHeartbeat = {
+    const next: ImportJobHeartbeat = {
       progress: snapshot.progress,
-      attemptAtChange,
-      describeCallsBefore: base.describeCallsBefore,
+      describeCallsAtChange,
       ...(snapshot.inProgressSince === undefined ? {} : { inProgressSince: snapshot.inProgressSince }),
     };
-    // Heartbeat only what is new: each heartbeat that reaches the server is a billed action.
-    return { kind: 'wait', delayMs, status, ...(changed || !saved ? { heartbeat } : {}) };
+    return { kind: 'wait', delayMs, status, state: next, changed };
+  }
+
+  /** Where a wait stands when no earlier attempt heartbeated: the workflow's last view. */
+  function initialState(args: AwaitImportJobArgs): ImportJobHeartbeat {
+    return {
+      progress: args.lastProgress,
+      describeCallsAtChange: args.lastProgress.describeCalls,
+      ...(args.inProgressSince === undefined ? {} : { inProgressSince: args.inProgressSince }),
+    };
   }
 
   function savedHeartbeat(jobId: string): ImportJobHeartbeat | undefined {
@@ -432,50 +444,69 @@ export function createHealthLakeActivities(deps: HealthLakeActivityDeps) {
     },
 
     /**
-     * Waits for the job's status (or progress milestone) to move away from what the workflow knows,
-     * with ONE Describe per activity attempt: between attempts the activity asks Temporal to call it
-     * again after the backoff delay (a BENIGN `ImportJobStillRunning` failure with `nextRetryDelay`),
-     * so no worker slot is held, no history event is written, and the poll task queue's
-     * `maxTaskQueueActivitiesPerSecond` caps Describe calls across all workers.
+     * Waits for the job's status (or progress milestone) to move away from what the workflow knows.
      *
-     * Progress is heartbeated only when it changes; the next attempt, on any worker, resumes from
-     * those details. Cancellation aborts the in-flight Describe; between attempts the server
-     * cancels the pending retry at once.
+     * The hybrid of Temporal's polling patterns, chosen by measurement (activities/README.md): a
+     * wait of `inAttemptWaitMaxMs` or more ends the attempt with a BENIGN `ImportJobStillRunning`
+     * failure whose `nextRetryDelay` is the wait, so between Describes no worker slot is held, no
+     * history event is written, and the API task queue's `maxTaskQueueActivitiesPerSecond` caps
+     * Describe calls across all workers. Shorter waits (below the server's ~1 s retry-timer
+     * granularity) sleep inside the attempt, for at most half of `attemptTimeoutMs`.
+     *
+     * Progress is heartbeated at the start, on every change and before each hand-back to the
+     * server (so the next attempt, on any worker, resumes with exact counts); the BENIGN failure
+     * carries it too. Cancellation aborts the in-flight Describe and the in-attempt sleep; between
+     * attempts the server cancels the pending retry.
      */
     awaitImportJobChange: async (args: AwaitImportJobArgs): Promise<ImportJobSnapshot> => {
-      const { attempt } = Context.current().info;
-      const describeAttempt = args.firstDelayMs > 0 ? attempt - 1 : attempt;
-      if (describeAttempt === 0) throw stillRunning(args.jobId, args.knownStatus, args.firstDelayMs);
-      const step = await pollStep(args, describeAttempt, savedHeartbeat(args.jobId));
-      if (step.kind === 'return') return step.snapshot;
-      if (step.heartbeat) Context.current().heartbeat(step.heartbeat);
-      throw stillRunning(args.jobId, step.status, step.delayMs);
+      const ctx = Context.current();
+      const policy = args.pollPolicy;
+      const startedMs = clock();
+      const saved = savedHeartbeat(args.jobId);
+      let state = saved ?? initialState(args);
+      if (saved === undefined) {
+        ctx.heartbeat(state); // the UI and client/ see this wait's progress from its first moment
+        if (args.firstDelayMs > 0 && args.firstDelayMs >= policy.inAttemptWaitMaxMs) {
+          throw stillRunning(args.jobId, args.knownStatus, args.firstDelayMs, state);
+        }
+        if (args.firstDelayMs > 0) await ctx.sleep(args.firstDelayMs);
+      }
+      for (;;) {
+        const step = await pollStep(args, state);
+        if (step.kind === 'return') return step.snapshot;
+        state = step.state;
+        if (step.kind === 'error') {
+          ctx.heartbeat(state);
+          throw step.failure;
+        }
+        const inAttemptBudgetMs = policy.attemptTimeoutMs / 2 - (clock() - startedMs);
+        if (step.delayMs >= policy.inAttemptWaitMaxMs || step.delayMs > inAttemptBudgetMs) {
+          ctx.heartbeat(state);
+          throw stillRunning(args.jobId, step.status, step.delayMs, state);
+        }
+        if (step.changed) ctx.heartbeat(state);
+        await ctx.sleep(step.delayMs);
+      }
     },
 
     /**
-     * The same wait as a heartbeating loop inside one activity attempt (Temporal's first polling
-     * pattern). Kept for the polling benchmark and for callers who want one long attempt; it holds
-     * a worker slot for the whole job and its Describe calls escape the task queue's rate limit.
-     * Needs a `heartbeatTimeout`; cancellation ends the sleep and aborts the in-flight Describe.
+     * The same wait as a pure heartbeating loop inside one attempt (Temporal's first polling
+     * pattern). Kept for the polling benchmark and for callers who want it; it holds a worker slot
+     * for the whole job and its Describe calls escape the task queue's rate limit. Needs a
+     * `heartbeatTimeout`; cancellation ends the sleep and aborts the in-flight Describe.
      */
     watchImportJob: async (args: AwaitImportJobArgs): Promise<ImportJobSnapshot> => {
       const ctx = Context.current();
-      let saved = savedHeartbeat(args.jobId);
-      let attempt = saved === undefined ? 0 : saved.progress.describeCalls - saved.describeCallsBefore;
-      if (saved === undefined && args.firstDelayMs > 0) await ctx.sleep(args.firstDelayMs);
+      let state = savedHeartbeat(args.jobId) ?? initialState(args);
+      if (state.progress.describeCalls === args.lastProgress.describeCalls && args.firstDelayMs > 0) {
+        await ctx.sleep(args.firstDelayMs);
+      }
       for (;;) {
-        attempt++;
-        const step = await pollStep(args, attempt, saved);
+        const step = await pollStep(args, state);
         if (step.kind === 'return') return step.snapshot;
-        if (step.heartbeat) saved = step.heartbeat;
-        ctx.heartbeat(
-          saved
-            ? {
-                ...saved,
-                progress: { ...saved.progress, describeCalls: saved.describeCallsBefore + attempt },
-              }
-            : saved,
-        );
+        state = step.state;
+        ctx.heartbeat(state);
+        if (step.kind === 'error') throw step.failure;
         await ctx.sleep(step.delayMs);
       }
     },
@@ -483,12 +514,19 @@ export function createHealthLakeActivities(deps: HealthLakeActivityDeps) {
 }
 
 /** The BENIGN failure that schedules the next attempt of `awaitImportJobChange`. */
-function stillRunning(jobId: string, status: string, delayMs: number): ApplicationFailure {
+function stillRunning(
+  jobId: string,
+  status: string,
+  delayMs: number,
+  heartbeat?: ImportJobHeartbeat,
+): ApplicationFailure {
   return ApplicationFailure.create({
     message: `import job ${jobId} is ${status}; next Describe in ${delayMs} ms`,
     type: ImportFailureType.ImportJobStillRunning,
     nextRetryDelay: delayMs,
     category: ApplicationFailureCategory.BENIGN,
+    // The UI's "last failure" then shows the latest progress even if the heartbeat raced the failure.
+    ...(heartbeat === undefined ? {} : { details: [heartbeat] }),
   });
 }
 

@@ -87,6 +87,8 @@ const POLICY = {
   jitter: 0,
   queuedDelayMs: 50,
   attemptTimeoutMs: 1_000,
+  // 0: every wait goes back to the server (the production path with production delays).
+  inAttemptWaitMaxMs: 0,
   maxProgressMilestones: 0,
 };
 
@@ -126,7 +128,7 @@ async function runAttempt(
 }
 
 describe('awaitImportJobChange (one Describe per attempt)', () => {
-  it('backs off while nothing moves, heartbeats only changes, resumes from heartbeatDetails', async () => {
+  it('backs off while nothing moves, drops to the floor on a change, resumes from heartbeatDetails', async () => {
     const { api, calls } = scriptedHealthLake([
       job('IN_PROGRESS', 5),
       job('IN_PROGRESS', 5),
@@ -152,10 +154,12 @@ describe('awaitImportJobChange (one Describe per attempt)', () => {
     // attempt 1 only waits firstDelayMs; 2: change (5 imported) → floor; 3, 4: no change → ×2, ×4;
     // 5: change (9) → floor again.
     assert.deepEqual(delays, [10, 10, 20, 40, 10]);
-    assert.deepEqual(heartbeatCounts, [0, 1, 0, 0, 1]);
+    // The first attempt heartbeats the starting point; each later one its state before handing back.
+    assert.deepEqual(heartbeatCounts, [1, 1, 1, 1, 1]);
     assert.equal(calls.describe, 4);
     assert.equal(details?.progress.counts.resourcesImported, 9);
-    assert.equal(details?.attemptAtChange, 4);
+    assert.equal(details?.describeCallsAtChange, 7);
+    assert.equal(details?.progress.describeCalls, 7);
     const done = await runAttempt(act, 6, details, args);
     assert.equal(done.snapshot?.progress.status, 'COMPLETED');
     assert.equal(done.snapshot?.progress.counts.resourcesImported, 12);
@@ -169,7 +173,7 @@ describe('awaitImportJobChange (one Describe per attempt)', () => {
     const queued = awaitArgs({ knownStatus: 'QUEUED' });
     const first = await runAttempt(act, 1, undefined, queued);
     assert.equal(first.failure?.nextRetryDelay, 50);
-    const second = await runAttempt(act, 2, first.heartbeats[0], queued);
+    const second = await runAttempt(act, 2, first.heartbeats.at(-1), queued);
     assert.equal(second.snapshot?.progress.status, 'IN_PROGRESS');
   });
 
@@ -203,9 +207,34 @@ describe('awaitImportJobChange (one Describe per attempt)', () => {
     const args = awaitArgs({ totalBytes: 10 * mb, pollPolicy: { ...POLICY, maxProgressMilestones: 1 } });
     const first = await runAttempt(act, 1, undefined, args);
     assert.equal(first.failure?.type, 'ImportJobStillRunning');
-    assert.equal(first.heartbeats[0]?.progress.percent, 30);
-    const second = await runAttempt(act, 2, first.heartbeats[0], args);
+    assert.equal(first.heartbeats.at(-1)?.progress.percent, 30);
+    const second = await runAttempt(act, 2, first.heartbeats.at(-1), args);
     assert.equal(second.snapshot?.progress.percent, 60);
+  });
+});
+
+describe('awaitImportJobChange (short waits inside the attempt)', () => {
+  it('polls in-process below inAttemptWaitMaxMs and returns on the change', async () => {
+    const { api, calls } = scriptedHealthLake([
+      job('IN_PROGRESS', 5),
+      job('IN_PROGRESS', 5),
+      job('COMPLETED', 7),
+    ]);
+    const act = createHealthLakeActivities({ healthLake: api, random: () => 0 });
+    const outcome = await runAttempt(
+      act,
+      1,
+      undefined,
+      awaitArgs({ pollPolicy: { ...POLICY, inAttemptWaitMaxMs: 1_000 } }),
+    );
+    assert.equal(outcome.snapshot?.progress.status, 'COMPLETED');
+    assert.equal(outcome.snapshot?.progress.describeCalls, 6);
+    assert.equal(calls.describe, 3);
+    // The starting point, then the change to 5 imported; the unchanged poll sends nothing.
+    assert.deepEqual(
+      outcome.heartbeats.map((h) => h.progress.counts.resourcesImported),
+      [0, 5],
+    );
   });
 });
 

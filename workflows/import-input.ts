@@ -87,6 +87,7 @@ const POLL_POLICY_BOUNDS: Readonly<Record<keyof PollPolicy, readonly [number, nu
   jitter: [0, 0.99, false],
   queuedDelayMs: [1, 86_400_000, true],
   attemptTimeoutMs: [100, 3_600_000, true],
+  inAttemptWaitMaxMs: [0, 60_000, true],
   maxProgressMilestones: [0, 100, true],
 };
 

@@ -50,8 +50,16 @@ export interface PollPolicy {
   readonly jitter: number;
   /** Wait while the job is QUEUED behind another import on the data store, in ms. @default 60_000 */
   readonly queuedDelayMs: number;
-  /** Time one Describe attempt may take before Temporal retries it, in ms. @default 30_000 */
+  /** Time one wait-activity attempt may take before Temporal retries it, in ms. @default 30_000 */
   readonly attemptTimeoutMs: number;
+  /**
+   * Waits shorter than this happen inside the activity attempt (a heartbeating sleep); longer ones
+   * go back to the server as a retry with `nextRetryDelay`, which frees the worker slot and is
+   * rate-limited per task queue but has a granularity of about 1 s on a default server (measured:
+   * see activities/README.md). With the defaults (5 s floor) every wait is a server retry.
+   * @default 1_000
+   */
+  readonly inAttemptWaitMaxMs: number;
   /**
    * Returns to the workflow with fresh counts at most this many times besides status changes
    * (each costs about 6 history events). @default 10
@@ -68,6 +76,7 @@ export const DEFAULT_POLL_POLICY: PollPolicy = {
   jitter: 0.2,
   queuedDelayMs: 60_000,
   attemptTimeoutMs: 30_000,
+  inAttemptWaitMaxMs: 1_000,
   maxProgressMilestones: 10,
 };
 
@@ -177,11 +186,10 @@ export interface FhirImportProgress {
  * the pending activity's details; `client/` decodes it for live progress.
  */
 export interface ImportJobHeartbeat {
+  /** Includes `describeCalls`, the Describe calls made so far for this import. */
   readonly progress: FhirImportProgress;
-  /** Activity attempt whose Describe saw the last change (polls since = attempt − this). */
-  readonly attemptAtChange: number;
-  /** Describe calls made by earlier activities of this import (this one adds its attempts). */
-  readonly describeCallsBefore: number;
+  /** `describeCalls` when the status or counts last changed (polls since = the difference). */
+  readonly describeCallsAtChange: number;
   /** ISO instant the job was first seen IN_PROGRESS (the ETA's pace starts there). */
   readonly inProgressSince?: string;
 }

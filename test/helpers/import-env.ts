@@ -1,0 +1,136 @@
+// The real stack the import acceptance tests run on: a Temporal dev server with the import's
+// search attributes, moto S3, the HealthLake emulator over HTTP through the real SDK client, and
+// the project's worker pair on a per-test task queue.
+import {
+  CreateFHIRDatastoreCommand,
+  HealthLake,
+  StartFHIRImportJobCommand,
+} from '@aws-sdk/client-healthlake';
+import { bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
+import { generateFhirData, writeFhirDataToS3, type GeneratedFhirData } from '../../emulator/fhir/generate';
+import { ensureBucket, LOCAL_S3_CREDENTIALS } from '../../emulator/s3';
+import { startLocalHealthLake, waitForDatastore, type LocalHealthLake } from '../../emulator/testing';
+import { createLocalTestEnv, type LocalTestEnv } from '../../worker/dev-server';
+import { createHealthLakeWorker, type HealthLakeWorker, type HealthLakeWorkerOptions } from '../../worker';
+import { importSearchAttributes, type FhirImportInput, type PollPolicy } from '../../workflows/types';
+import { quietTemporalRuntime } from './runtime';
+
+export const BUCKET = 'import-tests';
+export const ROLE = 'arn:aws:iam::123456789012:role/HealthLakeImport';
+export const KMS = 'arn:aws:kms:us-east-1:123456789012:key/0e6f6a5e-6c1a-4b9e-9b7e-1d0f0c7c3f11';
+
+/** Millisecond polling: the server runs in real time while activities execute. */
+export const FAST_POLL: Partial<PollPolicy> = {
+  initialDelayMs: 20,
+  minDelayMs: 20,
+  maxDelayMs: 100,
+  queuedDelayMs: 50,
+  attemptTimeoutMs: 5_000,
+};
+
+export interface ImportTestStack {
+  readonly temporal: LocalTestEnv;
+  readonly local: LocalHealthLake;
+  readonly bundle: WorkflowBundle;
+  /** A HealthLake client with SDK retries off: Temporal retries, one attempt = one call. */
+  readonly healthLake: HealthLake;
+  newDatastore(name: string): Promise<string>;
+  /** Generates and uploads NDJSON under `s3://BUCKET/<prefix>/`. */
+  land(prefix: string, patients: number, invalidRate?: number): Promise<GeneratedFhirData>;
+  input(datastoreId: string, prefix: string, extra?: Partial<FhirImportInput>): FhirImportInput;
+  /** Starts a job directly through the SDK (a job "started elsewhere"). */
+  startJobDirectly(datastoreId: string, prefix: string): Promise<string>;
+  worker(taskQueue: string, extra?: Partial<HealthLakeWorkerOptions>): Promise<HealthLakeWorker>;
+  stop(): Promise<void>;
+}
+
+let unique = 0;
+/** A task queue / workflow id no other test (or run) uses. */
+export function uniqueName(label: string): string {
+  unique += 1;
+  return `${label}-${process.pid}-${Date.now().toString(36)}-${unique}`;
+}
+
+export async function startImportTestStack(): Promise<ImportTestStack> {
+  quietTemporalRuntime();
+  const [temporal, local, bundle] = await Promise.all([
+    createLocalTestEnv({ searchAttributes: importSearchAttributes }),
+    // Quota raised: millisecond polling would hit the 10 TPS Describe quota; throttling has its own test.
+    startLocalHealthLake({ quotas: { describeList: { ratePerSecond: 1_000, burst: 1_000 } } }),
+    bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quietBundlerLogger }),
+  ]);
+  await ensureBucket(local.s3, BUCKET);
+  const healthLake = new HealthLake({
+    endpoint: local.emulator.url,
+    region: local.emulator.region,
+    credentials: { ...LOCAL_S3_CREDENTIALS },
+    maxAttempts: 1,
+  });
+  const uri = (prefix: string) => `s3://${BUCKET}/${prefix}/`;
+  return {
+    temporal,
+    local,
+    bundle,
+    healthLake,
+    async newDatastore(name) {
+      const created = await local.healthLake.send(
+        new CreateFHIRDatastoreCommand({ DatastoreName: name, DatastoreTypeVersion: 'R4' }),
+      );
+      await waitForDatastore(local.healthLake, created.DatastoreId!);
+      return created.DatastoreId!;
+    },
+    async land(prefix, patients, invalidRate = 0) {
+      const data = generateFhirData({ patients, seed: 7, invalidRate });
+      await writeFhirDataToS3(data, local.s3, uri(prefix));
+      return data;
+    },
+    input(datastoreId, prefix, extra = {}) {
+      return {
+        datastoreId,
+        inputS3Uri: uri(prefix),
+        outputS3Uri: `s3://${BUCKET}/out/${prefix}`,
+        kmsKeyId: KMS,
+        dataAccessRoleArn: ROLE,
+        validationLevel: 'strict',
+        pollPolicy: FAST_POLL,
+        ...extra,
+      };
+    },
+    async startJobDirectly(datastoreId, prefix) {
+      const started = await local.healthLake.send(
+        new StartFHIRImportJobCommand({
+          DatastoreId: datastoreId,
+          InputDataConfig: { S3Uri: uri(prefix) },
+          JobOutputDataConfig: { S3Configuration: { S3Uri: `s3://${BUCKET}/out/${prefix}`, KmsKeyId: KMS } },
+          DataAccessRoleArn: ROLE,
+        }),
+      );
+      return started.JobId!;
+    },
+    worker(taskQueue, extra = {}) {
+      return createHealthLakeWorker({
+        connection: temporal.env.nativeConnection,
+        taskQueue,
+        healthLake,
+        workflowBundle: bundle,
+        apiActivitiesPerSecond: 200,
+        // Heartbeats leave at once, so live progress is visible within a poll.
+        workerOptions: { defaultHeartbeatThrottleInterval: 10, maxHeartbeatThrottleInterval: 10 },
+        ...extra,
+      });
+    },
+    async stop() {
+      healthLake.destroy();
+      await Promise.allSettled([temporal.teardown(), local.stop()]);
+    },
+  };
+}
+
+const quietBundlerLogger = {
+  log: () => undefined,
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: (message: string, meta?: Record<string, unknown>) => console.error(message, meta),
+};

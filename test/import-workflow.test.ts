@@ -1,0 +1,395 @@
+// Acceptance tests of fhirImportWorkflow on real parts: a Temporal dev server (search attributes
+// registered), the worker pair, the HealthLake emulator over HTTP through the real SDK client, and
+// moto S3. Each test has its own task queue, workflow id and (where jobs could interfere) data store.
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before, describe, it } from 'node:test';
+import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { readImportProgress, startFhirImport } from '../client';
+import type { fhirImportWorkflow } from '../workflows/import';
+import {
+  HealthLakeJobId,
+  HealthLakeJobStatus,
+  progressQuery,
+  type FhirImportInput,
+  type FhirImportResult,
+  type ImportAbandonedDetails,
+} from '../workflows/types';
+import { INVALID_IMPORT_INPUTS, VALID_INPUT } from './helpers/import-inputs';
+import { startImportTestStack, uniqueName, type ImportTestStack } from './helpers/import-env';
+
+let stack: ImportTestStack;
+
+before(async () => {
+  stack = await startImportTestStack();
+});
+after(async () => {
+  await stack?.stop();
+});
+
+/** Runs one import on a fresh worker pair and returns the result or the failure's cause. */
+async function runImport(
+  label: string,
+  input: FhirImportInput,
+  during?: (handle: WorkflowHandle<typeof fhirImportWorkflow>) => Promise<void>,
+): Promise<{ result?: FhirImportResult; failure?: ApplicationFailure; workflowId: string }> {
+  const taskQueue = uniqueName(label);
+  const worker = await stack.worker(taskQueue);
+  return worker.runUntil(
+    (async () => {
+      const handle = await startFhirImport(stack.temporal.env.client, {
+        callerKey: taskQueue,
+        taskQueue,
+        input,
+      });
+      await during?.(handle);
+      try {
+        return { result: await handle.result(), workflowId: handle.workflowId };
+      } catch (err) {
+        assert.ok(err instanceof WorkflowFailedError, `expected WorkflowFailedError, got ${String(err)}`);
+        assert.ok(
+          err.cause instanceof ApplicationFailure,
+          `expected ApplicationFailure, got ${String(err.cause)}`,
+        );
+        return { failure: err.cause, workflowId: handle.workflowId };
+      }
+    })(),
+  );
+}
+
+function jobsOf(datastoreId: string) {
+  return stack.local.emulator.jobs
+    .list()
+    .filter((job) => job.kind === 'import' && job.datastoreId === datastoreId);
+}
+
+/** Waits for the data store's only import job to exist (and, optionally, to satisfy `until`). */
+async function jobOn(datastoreId: string, until: (status: string) => boolean = () => true): Promise<string> {
+  for (let i = 0; i < 500; i++) {
+    const job = jobsOf(datastoreId).at(-1);
+    if (job && until(job.status)) return job.jobId;
+    await sleep(10);
+  }
+  throw new Error(`no import job on ${datastoreId}`);
+}
+
+async function withSlowJobs<T>(resourcesPerSecond: number, fn: () => Promise<T>): Promise<T> {
+  stack.local.emulator.updateSettings({ speed: { resourcesPerSecond } });
+  try {
+    return await fn();
+  } finally {
+    stack.local.emulator.updateSettings({ speed: { resourcesPerSecond: null } });
+  }
+}
+
+describe('fhirImportWorkflow on the emulator', () => {
+  it('imports a clean data set: COMPLETED with exact counts, search attributes and one job', async () => {
+    const datastoreId = await stack.newDatastore('success');
+    const data = await stack.land('success', 3);
+    stack.local.emulator.resetCounters();
+    const { result, workflowId } = await runImport('success', stack.input(datastoreId, 'success'));
+    assert.ok(result);
+    const [job] = jobsOf(datastoreId);
+    assert.equal(jobsOf(datastoreId).length, 1);
+    assert.equal(result.jobId, job?.jobId);
+    assert.equal(result.status, 'COMPLETED');
+    assert.equal(result.datastoreId, datastoreId);
+    assert.equal(result.progress.counts.resourcesScanned, data.counts.resources);
+    assert.equal(result.progress.counts.resourcesImported, data.counts.resources);
+    assert.equal(result.progress.counts.resourcesWithCustomerError, 0);
+    assert.equal(result.progress.counts.scannedFiles, data.counts.files);
+    assert.equal(result.errorRate, 0);
+    assert.deepEqual(result.warnings, []);
+    const folder = `s3://import-tests/out/success/${datastoreId}-FHIR_IMPORT-${result.jobId}/`;
+    assert.equal(result.outputFolderS3Uri, folder);
+    assert.equal(result.manifestS3Uri, `${folder}manifest.json`);
+    assert.equal(result.submitTime, new Date(job!.submitTimeMs).toISOString());
+    assert.equal(result.endTime, new Date(job!.endTimeMs!).toISOString());
+    assert.equal(result.durationMs, job!.endTimeMs! - job!.submitTimeMs);
+    // Every Describe the emulator answered is counted (the SDK's own retries are off).
+    assert.equal(result.describeCalls, stack.local.emulator.counters().DescribeFHIRImportJob?.calls);
+    const description = await stack.temporal.env.client.workflow.getHandle(workflowId).describe();
+    assert.equal(description.typedSearchAttributes.get(HealthLakeJobStatus), 'COMPLETED');
+    assert.equal(description.typedSearchAttributes.get(HealthLakeJobId), result.jobId);
+    assert.equal(await description.staticSummary(), `HealthLake import into ${datastoreId} (new job)`);
+  });
+
+  it('COMPLETED_WITH_ERRORS succeeds with a warning under the default policy', async () => {
+    const datastoreId = await stack.newDatastore('cwe-warn');
+    const data = await stack.land('cwe', 3, 0.1);
+    const invalid = data.counts.invalidByLevel.strict;
+    assert.ok(invalid > 0);
+    const { result } = await runImport('cwe-warn', stack.input(datastoreId, 'cwe'));
+    assert.ok(result);
+    assert.equal(result.status, 'COMPLETED_WITH_ERRORS');
+    assert.equal(result.progress.counts.resourcesWithCustomerError, invalid);
+    assert.equal(result.progress.counts.resourcesImported, data.counts.resources - invalid);
+    assert.equal(result.errorRate, invalid / data.counts.resources);
+    assert.deepEqual(result.warnings, [
+      `COMPLETED_WITH_ERRORS: ${invalid} of ${data.counts.resources} resources and 0 files failed; ` +
+        `see ${result.outputFolderS3Uri}FAILURE/`,
+    ]);
+  });
+
+  it('COMPLETED_WITH_ERRORS fails above the allowed error rate', async () => {
+    const datastoreId = await stack.newDatastore('cwe-fail');
+    const data = await stack.land('cwe', 3, 0.1);
+    const invalid = data.counts.invalidByLevel.strict;
+    const rate = invalid / data.counts.resources;
+    const { failure } = await runImport(
+      'cwe-fail',
+      stack.input(datastoreId, 'cwe', {
+        completedWithErrors: { mode: 'fail-above-error-rate', maxErrorRate: 0.01 },
+      }),
+    );
+    assert.ok(failure);
+    assert.equal(failure.type, 'HealthLakeImportErrorRateExceeded');
+    assert.equal(failure.nonRetryable, true);
+    const [job] = jobsOf(datastoreId);
+    assert.equal(
+      failure.message,
+      `import job ${job?.jobId} COMPLETED_WITH_ERRORS with error rate ${rate.toFixed(4)} ` +
+        `(${invalid} of ${data.counts.resources} resources), above the allowed 0.01`,
+    );
+    const [details] = failure.details as [FhirImportResult];
+    assert.equal(details.status, 'COMPLETED_WITH_ERRORS');
+  });
+
+  it('FAILED job → HealthLakeImportFailed with the job Message and last progress', async () => {
+    const datastoreId = await stack.newDatastore('failed');
+    const { failure } = await runImport('failed', stack.input(datastoreId, 'nothing-landed-here'));
+    assert.ok(failure);
+    const [job] = jobsOf(datastoreId);
+    assert.equal(job?.status, 'FAILED');
+    assert.ok(job?.message);
+    assert.equal(failure.type, 'HealthLakeImportFailed');
+    assert.equal(failure.nonRetryable, true);
+    assert.equal(failure.message, `import job ${job.jobId} FAILED: ${job.message}`);
+    const [details] = failure.details as [{ jobId: string; message: string; progress: { status: string } }];
+    assert.equal(details.jobId, job.jobId);
+    assert.equal(details.message, job.message);
+    assert.equal(details.progress.status, 'FAILED');
+  });
+
+  it('waits through QUEUED behind another import, then completes', async () => {
+    const datastoreId = await stack.newDatastore('queued');
+    const data = await stack.land('queued', 2);
+    const blockerId = await stack.startJobDirectly(datastoreId, 'queued');
+    await jobOn(datastoreId, (status) => status === 'IN_PROGRESS');
+    stack.local.emulator.jobs.hang(blockerId);
+    const { result } = await runImport('queued', stack.input(datastoreId, 'queued'), async (handle) => {
+      for (let i = 0; i < 500; i++) {
+        const progress = await handle.query(progressQuery);
+        if (progress.status === 'QUEUED') break;
+        await sleep(10);
+      }
+      assert.equal((await handle.query(progressQuery)).status, 'QUEUED');
+      assert.equal(stack.local.emulator.jobs.release(blockerId), true);
+    });
+    assert.ok(result);
+    assert.equal(result.status, 'COMPLETED');
+    assert.notEqual(result.jobId, blockerId);
+    assert.equal(result.progress.counts.resourcesImported, data.counts.resources);
+  });
+
+  it('attaches to a job started elsewhere without starting another', async () => {
+    const datastoreId = await stack.newDatastore('attach');
+    const data = await stack.land('attach', 2);
+    const existingJobId = await stack.startJobDirectly(datastoreId, 'attach');
+    const { result } = await runImport('attach', stack.input(datastoreId, 'attach', { existingJobId }));
+    assert.ok(result);
+    assert.equal(result.jobId, existingJobId);
+    assert.equal(result.status, 'COMPLETED');
+    assert.equal(result.progress.counts.resourcesImported, data.counts.resources);
+    assert.equal(jobsOf(datastoreId).length, 1);
+  });
+
+  it('fails with HealthLakeImportDeadlineExceeded past the deadline, naming the running job', async () => {
+    const datastoreId = await stack.newDatastore('deadline');
+    await stack.land('deadline', 2);
+    const deadline = new Date(Date.now() + 3_000).toISOString();
+    const { failure } = await withSlowJobs(5, () =>
+      runImport('deadline', stack.input(datastoreId, 'deadline', { deadline })),
+    );
+    assert.ok(failure);
+    const [job] = jobsOf(datastoreId);
+    assert.equal(failure.type, 'HealthLakeImportDeadlineExceeded');
+    assert.equal(
+      failure.message,
+      `deadline ${deadline} passed while import job ${job?.jobId} was IN_PROGRESS; the job keeps running in HealthLake`,
+    );
+    const [details] = failure.details as [ImportAbandonedDetails];
+    assert.equal(details.jobId, job?.jobId);
+    assert.equal(job?.status, 'IN_PROGRESS');
+    stack.local.emulator.jobs.fail(job.jobId, 'test cleanup');
+  });
+
+  it('stops waiting when the workflow is cancelled; the failure names the still-running job', async () => {
+    const datastoreId = await stack.newDatastore('cancel');
+    await stack.land('cancel', 2);
+    const { failure } = await withSlowJobs(5, () =>
+      runImport('cancel', stack.input(datastoreId, 'cancel'), async (handle) => {
+        for (let i = 0; i < 500; i++) {
+          if ((await handle.query(progressQuery)).status === 'IN_PROGRESS') break;
+          await sleep(10);
+        }
+        await handle.cancel();
+      }),
+    );
+    assert.ok(failure);
+    const [job] = jobsOf(datastoreId);
+    assert.equal(failure.type, 'ImportWaitCancelled');
+    assert.equal(
+      failure.message,
+      `workflow cancelled while import job ${job?.jobId} was IN_PROGRESS; the job keeps running in HealthLake (imports cannot be cancelled)`,
+    );
+    assert.equal((failure.details as [ImportAbandonedDetails])[0].jobId, job?.jobId);
+    assert.equal(job?.status, 'IN_PROGRESS');
+    stack.local.emulator.jobs.fail(job.jobId, 'test cleanup');
+  });
+
+  it('completes with 30 % of Describe calls throttled, counting every call', async () => {
+    const datastoreId = await stack.newDatastore('throttled');
+    const data = await stack.land('throttled', 2);
+    stack.local.emulator.resetCounters();
+    stack.local.emulator.faults.set('DescribeFHIRImportJob', { throttleRate: 0.3 });
+    try {
+      const { result } = await withSlowJobs(200, () =>
+        runImport('throttled', stack.input(datastoreId, 'throttled')),
+      );
+      assert.ok(result);
+      assert.equal(result.status, 'COMPLETED');
+      assert.equal(result.progress.counts.resourcesImported, data.counts.resources);
+      const counters = stack.local.emulator.counters().DescribeFHIRImportJob!;
+      assert.ok(counters.throttled > 0, `throttled ${counters.throttled} of ${counters.calls}`);
+      assert.equal(result.describeCalls, counters.calls);
+    } finally {
+      stack.local.emulator.faults.clear();
+    }
+  });
+
+  it('the client helper reads the same counts as the emulator while the job runs', async () => {
+    const datastoreId = await stack.newDatastore('live');
+    await stack.land('live', 2);
+    await withSlowJobs(20, () =>
+      runImport('live', stack.input(datastoreId, 'live'), async (handle) => {
+        const jobId = await jobOn(datastoreId);
+        for (let i = 0; i < 500; i++) {
+          if ((jobsOf(datastoreId)[0]?.progress?.TotalNumberOfResourcesImported ?? 0) > 0) break;
+          await sleep(10);
+        }
+        stack.local.emulator.jobs.hang(jobId);
+        await sleep(100); // let a step in flight land
+        const emulated = jobsOf(datastoreId)[0]!.progress!;
+        // Within one poll (≤ maxDelayMs 100 ms after the counts froze) the heartbeat shows them.
+        let live = await readImportProgress(stack.temporal.env.client, handle.workflowId);
+        for (
+          let i = 0;
+          i < 100 && live.progress.counts.resourcesImported !== emulated.TotalNumberOfResourcesImported;
+          i++
+        ) {
+          await sleep(20);
+          live = await readImportProgress(stack.temporal.env.client, handle.workflowId);
+        }
+        assert.equal(live.source, 'heartbeat');
+        assert.equal(live.progress.jobId, jobId);
+        assert.equal(live.progress.status, 'IN_PROGRESS');
+        assert.deepEqual(live.progress.counts, {
+          scannedFiles: emulated.TotalNumberOfScannedFiles,
+          scannedMb: emulated.TotalSizeOfScannedFilesInMB,
+          importedFiles: emulated.TotalNumberOfImportedFiles,
+          resourcesScanned: emulated.TotalNumberOfResourcesScanned,
+          resourcesImported: emulated.TotalNumberOfResourcesImported,
+          resourcesWithCustomerError: emulated.TotalNumberOfResourcesWithCustomerError,
+          filesReadWithCustomerError: emulated.TotalNumberOfFilesReadWithCustomerError,
+          throughput: emulated.Throughput,
+        });
+        assert.equal(stack.local.emulator.jobs.release(jobId), true);
+      }),
+    );
+  });
+
+  it('a job needing 200+ polls completes with a history bounded independently of the poll count', async () => {
+    const datastoreId = await stack.newDatastore('long');
+    await stack.land('long', 2);
+    const input = stack.input(datastoreId, 'long', {
+      pollPolicy: {
+        initialDelayMs: 5,
+        minDelayMs: 5,
+        maxDelayMs: 5,
+        multiplier: 1,
+        jitter: 0,
+        attemptTimeoutMs: 5_000,
+      },
+    });
+    stack.local.emulator.resetCounters();
+    const { result, workflowId } = await withSlowJobs(20, () =>
+      runImport('long', input, async () => {
+        const jobId = await jobOn(datastoreId, (status) => status === 'IN_PROGRESS');
+        stack.local.emulator.jobs.hang(jobId);
+        for (let i = 0; i < 3_000; i++) {
+          if ((stack.local.emulator.counters().DescribeFHIRImportJob?.calls ?? 0) >= 210) break;
+          await sleep(10);
+        }
+        stack.local.emulator.jobs.release(jobId);
+      }),
+    );
+    assert.ok(result);
+    assert.equal(result.status, 'COMPLETED');
+    assert.ok(result.describeCalls >= 210, `describe calls ${result.describeCalls}`);
+    const history = await stack.temporal.env.client.workflow.getHandle(workflowId).fetchHistory();
+    const events = history.events?.length ?? 0;
+    assert.equal(events, HISTORY_EVENTS_TWO_STATUS_CHANGES, `${result.describeCalls} Describe calls`);
+  });
+
+  it(`fails fast, without retries or activities, on ${INVALID_IMPORT_INPUTS.length} invalid inputs`, async () => {
+    const taskQueue = uniqueName('invalid');
+    const worker = await stack.worker(taskQueue);
+    await worker.runUntil(
+      Promise.all(
+        INVALID_IMPORT_INPUTS.map(async ([label, overrides, expected], index) => {
+          const input: Record<string, unknown> = {
+            ...VALID_INPUT,
+            pollPolicy: { minDelayMs: 20 },
+            ...overrides,
+          };
+          for (const [key, value] of Object.entries(overrides)) if (value === undefined) delete input[key];
+          const handle = await stack.temporal.env.client.workflow.start('fhirImportWorkflow', {
+            taskQueue,
+            workflowId: `${taskQueue}-${index}`,
+            args: [input],
+          });
+          await assert.rejects(handle.result(), (err: unknown) => {
+            assert.ok(err instanceof WorkflowFailedError, label);
+            assert.ok(err.cause instanceof ApplicationFailure, label);
+            assert.equal(err.cause.type, 'InvalidFhirImportInput', label);
+            assert.equal(err.cause.nonRetryable, true, label);
+            // The one time-dependent rule names the workflow's own start time: compare up to it.
+            const stable = expected.replace(/ \(\d{4}-\d{2}-\d{2}T.*$/, '');
+            assert.ok(
+              err.cause.message.startsWith(`invalid FhirImportInput: ${stable}`),
+              `${label}: ${err.cause.message}`,
+            );
+            return true;
+          });
+          const history = await handle.fetchHistory();
+          const types = (history.events ?? []).map((e) => e.eventType);
+          // Started, task scheduled/started/completed, failed: no activity, no retry.
+          assert.equal(types.length, 5, label);
+          const { raw } = await handle.describe();
+          assert.equal(raw.workflowExecutionInfo?.status, 3 /* FAILED */, label);
+        }),
+      ),
+    );
+    assert.ok(INVALID_IMPORT_INPUTS.length >= 15);
+  });
+});
+
+/**
+ * History of an import that sees two status changes (SUBMITTED → IN_PROGRESS → COMPLETED) and no
+ * milestones, however many Describe calls it makes: started + first task (4), start activity (3) +
+ * task (3), upsert of id/status (1), then per status change a wait activity (3) + task (3) +
+ * status upsert (1), and the completion (1): 12 + 7 × 2 = 26.
+ */
+const HISTORY_EVENTS_TWO_STATUS_CHANGES = 26;
