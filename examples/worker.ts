@@ -3,7 +3,12 @@
 // example downstream workflow and its activities on the main queue.
 import type { HealthLakeClient } from '@aws-sdk/client-healthlake';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { Worker, type NativeConnection, type WorkflowBundleOption } from '@temporalio/worker';
+import {
+  Worker,
+  type NativeConnection,
+  type WorkerOptions,
+  type WorkflowBundleOption,
+} from '@temporalio/worker';
 import { healthLakeImportApi } from '../activities/healthlake-api';
 import { createHealthLakeActivities } from '../activities/import';
 import { createWorkerActivities, DEFAULT_API_ACTIVITIES_PER_SECOND } from '../worker';
@@ -19,6 +24,10 @@ export interface ExampleWorkersOptions {
   readonly healthLake: HealthLakeClient;
   /** A bundle of examples/workflows (or a file re-exporting it). @default bundles examples/workflows */
   readonly workflowBundle?: WorkflowBundleOption;
+  /** Extra options for both workers (tuning, identity). @default {} */
+  readonly workerOptions?: Partial<
+    Omit<WorkerOptions, 'connection' | 'namespace' | 'taskQueue' | 'activities'>
+  >;
 }
 
 /** The two workers; run both (`Promise.all(workers.map((w) => w.run()))`). */
@@ -26,6 +35,7 @@ export async function createExampleWorkers(options: ExampleWorkersOptions): Prom
   const healthLake = healthLakeImportApi(options.healthLake);
   const namespace = options.namespace ?? 'default';
   const main = await Worker.create({
+    ...options.workerOptions,
     connection: options.connection,
     namespace,
     taskQueue: options.taskQueue,
@@ -38,6 +48,7 @@ export async function createExampleWorkers(options: ExampleWorkersOptions): Prom
     },
   });
   const api = await Worker.create({
+    ...options.workerOptions,
     connection: options.connection,
     namespace,
     taskQueue: `${options.taskQueue}${HEALTHLAKE_API_TASK_QUEUE_SUFFIX}`,

@@ -407,8 +407,20 @@ describe('pipeline: landing → import → downstream on real parts', () => {
       });
       const queued: GateState = await waitFor(gate, (s) => s.queue.length === 1, 'second to queue');
       assert.equal(queued.queue[0]?.label, `${second.workflowId}-import`);
+      // Hold the first job where it is: while it runs, the second import must not have a job.
+      const [firstJob] = await waitFor(
+        () => importJobs(datastoreId),
+        (jobs) => jobs.length === 1,
+        'the first job',
+      );
+      emulator.jobs.hang(firstJob?.jobId ?? '');
+      assert.deepEqual(
+        (await gate()).queue.map((r) => r.label),
+        [`${second.workflowId}-import`],
+      );
       assert.equal(importJobs(datastoreId).length, 1);
       emulator.updateSettings({ speed: { megabytesPerSecond: null } });
+      emulator.jobs.release(firstJob?.jobId ?? '');
 
       const [a, b] = await Promise.all([first.result(), second.result()]);
       assert.equal(a?.importResult.progress.counts.resourcesImported, expectedImported());

@@ -4,6 +4,7 @@
 import {
   ApplicationFailure,
   defineQuery,
+  type ActivityOptions,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -57,13 +58,17 @@ export async function fhirLandingWorkflow(input: FhirLandingInput): Promise<Fhir
   setHandler(pipelineStatusQuery, () => status);
   setCurrentDetails(`Landing FHIR NDJSON into \`${input.import.inputS3Uri}\``);
 
-  const { landFhirObjects } = proxyActivities<LandingActivities>({
+  const landingOptions: ActivityOptions = {
     taskQueue: input.landingTaskQueue,
     startToCloseTimeout: input.landingTimeoutMs ?? DEFAULT_LANDING_TIMEOUT_MS,
     heartbeatTimeout: input.landingHeartbeatTimeoutMs ?? DEFAULT_LANDING_HEARTBEAT_TIMEOUT_MS,
     retry: { initialInterval: '1s', maximumInterval: '1 minute' },
-  });
-  const manifest = await landFhirObjects({ source: input.source, targetS3Uri: input.import.inputS3Uri });
+  };
+  const { landFhirObjects } = proxyActivities<LandingActivities>(landingOptions);
+  const manifest = await landFhirObjects.executeWithOptions(
+    { ...landingOptions, summary: `land FHIR NDJSON (${input.source.kind}) into ${input.import.inputS3Uri}` },
+    [{ source: input.source, targetS3Uri: input.import.inputS3Uri }],
+  );
   const landed = {
     totalObjects: manifest.totalObjects,
     totalBytes: manifest.totalBytes,
