@@ -2,7 +2,8 @@
 // of the pipeline already started (how a retried pipeline attaches to its import instead of
 // starting a second one).
 import { Context } from '@temporalio/activity';
-import type { Client } from '@temporalio/client';
+import { WorkflowFailedError, type Client } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 
 export interface PipelineActivitiesOptions {
   /** @default the worker's client (`Context.current().client`) */
@@ -15,7 +16,8 @@ export function createPipelineActivities(options: PipelineActivitiesOptions = {}
   const heartbeatIntervalMs = options.heartbeatIntervalMs ?? 10_000;
   return {
     /**
-     * Resolves with the workflow's result (following continue-as-new); rejects with its failure.
+     * Resolves with the workflow's result (following continue-as-new). A workflow that closed
+     * without one fails this activity, non-retryable, type `AttachedWorkflowFailed`.
      * Heartbeats while waiting so the worker's death shows and the wait moves to another worker.
      */
     async awaitWorkflowResult(input: { readonly workflowId: string }): Promise<unknown> {
@@ -24,6 +26,19 @@ export function createPipelineActivities(options: PipelineActivitiesOptions = {}
       const beat = setInterval(() => context.heartbeat(), heartbeatIntervalMs);
       try {
         return await client.workflow.getHandle(input.workflowId).result();
+      } catch (err) {
+        // The workflow ended without a result (failed, cancelled, terminated, timed out): waiting
+        // again cannot change that, so this must not be retried.
+        if (err instanceof WorkflowFailedError) {
+          const cause = err.cause instanceof Error ? `: ${err.cause.message}` : '';
+          throw ApplicationFailure.create({
+            message: `workflow ${input.workflowId} closed without a result${cause}`,
+            type: 'AttachedWorkflowFailed',
+            nonRetryable: true,
+            cause: err.cause,
+          });
+        }
+        throw err;
       } finally {
         clearInterval(beat);
       }

@@ -388,6 +388,32 @@ describe('pipeline: landing → import → downstream on real parts', () => {
     );
   });
 
+  it('a pipeline terminated mid-import and run again attaches to the same import and job', async () => {
+    const datastoreId = await createDatastore();
+    const key = `${taskQueue}-rerun`;
+    const input = pipelineInput(datastoreId, key);
+    await client.workflow.start(fhirLandingWorkflow, { taskQueue, workflowId: key, args: [input] });
+    const [job] = await waitFor(
+      () => importJobs(datastoreId),
+      (jobs) => jobs.length === 1,
+      'the import job',
+    );
+    emulator.jobs.hang(job?.jobId ?? '');
+    await client.workflow.getHandle(key).terminate('test: pipeline lost mid-import');
+    const rerun = await client.workflow.start(fhirLandingWorkflow, {
+      taskQueue,
+      workflowId: key,
+      args: [input],
+    });
+    emulator.jobs.release(job?.jobId ?? '');
+    const result = await rerun.result();
+    assert.equal(result.importResult.jobId, job?.jobId);
+    assert.equal(result.importResult.progress.counts.resourcesImported, expectedImported());
+    assert.equal(importJobs(datastoreId).length, 1);
+    assert.equal(await countExecutions(client, `WorkflowId = '${key}-import'`), 1);
+    assert.equal(await countExecutions(client, `WorkflowId = '${key}'`), 2);
+  });
+
   it('serialises two pipelines on one data store through the gate, FIFO, both complete', async () => {
     const datastoreId = await createDatastore();
     emulator.updateSettings({ speed: { megabytesPerSecond: SLOW_MB_PER_SECOND } });

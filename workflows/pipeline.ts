@@ -81,6 +81,9 @@ async function importOnce(
       taskQueue,
       args: [input],
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      // A terminated pipeline must not take the import (and its running job) down with it: a rerun
+      // of the pipeline attaches to the same import. Cancelling the pipeline still cancels it.
+      parentClosePolicy: ParentClosePolicy.ABANDON,
       staticSummary: `FHIR import into data store ${input.datastoreId}`,
     });
   } catch (err) {
