@@ -390,11 +390,12 @@ export const demoCommand: Command = {
           jobName: `demo-run-${run}`,
           completedWithErrors: { mode: 'fail-above-error-rate', maxErrorRate: 0.01 },
           reconciliation: 'strict',
+          // About one Describe a second: a live bar without spending the account's 10 TPS budget.
           pollPolicy: {
-            initialDelayMs: 250,
-            minDelayMs: 250,
-            maxDelayMs: 1_000,
-            queuedDelayMs: 500,
+            initialDelayMs: 500,
+            minDelayMs: 1_000,
+            maxDelayMs: 2_000,
+            queuedDelayMs: 1_000,
             maxProgressMilestones: 20,
           },
         },
