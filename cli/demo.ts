@@ -100,7 +100,7 @@ export function renderProgressLine(progress: FhirImportProgress, landedBytes: nu
   const bar = `${'█'.repeat(filled)}${'░'.repeat(BAR_WIDTH - filled)}`;
   const total = landedBytes === undefined ? '' : `/${(landedBytes / BYTES_PER_MB).toFixed(1)}`;
   return (
-    `[${bar}] ${percent.toFixed(1).padStart(5)}%  ${progress.status.padEnd(21)} ` +
+    `[${bar}] ${percent.toFixed(1).padStart(5)}%  ${progress.status.padEnd(11)} ` +
     `${progress.counts.resourcesImported.toLocaleString('en-US').padStart(7)} resources  ` +
     `${progress.counts.scannedMb.toFixed(1)}${total} MB  ${progress.counts.throughput.toFixed(2)} MB/s  ${formatEta(progress.etaMs)}`
   );
