@@ -181,7 +181,13 @@ type PollStep =
       /** The status or a count moved on this Describe. */
       readonly changed: boolean;
     }
-  | { readonly kind: 'error'; readonly failure: Error; readonly state: ImportJobHeartbeat };
+  | {
+      readonly kind: 'error';
+      readonly failure: Error;
+      readonly state: ImportJobHeartbeat;
+      /** Set when the error is worth retrying (throttling, 5xx, network): after this long. */
+      readonly retryDelayMs?: number;
+    };
 
 /**
  * Builds the HealthLake import activities. Every HealthLake call gets the activity's cancellation
@@ -323,10 +329,12 @@ export function createHealthLakeActivities(deps: HealthLakeActivityDeps) {
         random,
       );
       const counted: ImportJobHeartbeat = { ...state, progress: { ...previous, describeCalls } };
+      const retryable = classifyAwsError(err).kind === 'retry';
       return {
         kind: 'error',
         failure: toActivityFailure(err, 'DescribeFHIRImportJob', retryDelayMs),
         state: counted,
+        ...(retryable ? { retryDelayMs } : {}),
       };
     }
     const status = job.JobStatus as ImportJobStatus;
@@ -359,6 +367,15 @@ export function createHealthLakeActivities(deps: HealthLakeActivityDeps) {
       ...(snapshot.inProgressSince === undefined ? {} : { inProgressSince: snapshot.inProgressSince }),
     };
     return { kind: 'wait', delayMs, status, state: next, changed };
+  }
+
+  /** A saved state plus the one Describe of each attempt since it was saved (none for the first-delay attempt). */
+  function withUnrecordedCalls(saved: ImportJobHeartbeat, attempt: number): ImportJobHeartbeat {
+    const unrecorded = Math.max(0, attempt - (saved.attempt ?? attempt) - 1);
+    return {
+      ...saved,
+      progress: { ...saved.progress, describeCalls: saved.progress.describeCalls + unrecorded },
+    };
   }
 
   /** Where a wait stands when no earlier attempt heartbeated: the workflow's last view. */
@@ -453,39 +470,52 @@ export function createHealthLakeActivities(deps: HealthLakeActivityDeps) {
      * Describe calls across all workers. Shorter waits (below the server's ~1 s retry-timer
      * granularity) sleep inside the attempt, for at most half of `attemptTimeoutMs`.
      *
-     * Progress is heartbeated at the start, on every change and before each hand-back to the
-     * server (so the next attempt, on any worker, resumes with exact counts); the BENIGN failure
-     * carries it too. Cancellation aborts the in-flight Describe and the in-attempt sleep; between
+     * Progress is heartbeated at the start and on every change (each heartbeat that reaches the
+     * server is a billed action, so unchanged polls send none); the next attempt, on any worker,
+     * resumes from it with exact Describe counts. The BENIGN failure carries it too. Cancellation aborts the in-flight Describe and the in-attempt sleep; between
      * attempts the server cancels the pending retry.
      */
     awaitImportJobChange: async (args: AwaitImportJobArgs): Promise<ImportJobSnapshot> => {
       const ctx = Context.current();
+      const { attempt } = ctx.info;
       const policy = args.pollPolicy;
       const startedMs = clock();
       const saved = savedHeartbeat(args.jobId);
-      let state = saved ?? initialState(args);
+      let lastBeat: ImportJobHeartbeat | undefined;
+      const beat = (current: ImportJobHeartbeat): void => {
+        lastBeat = current;
+        ctx.heartbeat({ ...current, attempt });
+      };
+      // Attempts after the one that sent the last heartbeat each made exactly one Describe (an
+      // attempt that makes more, sees a change, or heartbeated earlier records itself before it
+      // hands back), so counts stay exact without a heartbeat per poll.
+      let state = saved === undefined ? initialState(args) : withUnrecordedCalls(saved, attempt);
       if (saved === undefined) {
-        ctx.heartbeat(state); // the UI and client/ see this wait's progress from its first moment
+        beat(state); // the UI and client/ see this wait's progress from its first moment
         if (args.firstDelayMs > 0 && args.firstDelayMs >= policy.inAttemptWaitMaxMs) {
           throw stillRunning(args.jobId, args.knownStatus, args.firstDelayMs, state);
         }
         if (args.firstDelayMs > 0) await ctx.sleep(args.firstDelayMs);
       }
-      for (;;) {
+      for (let describes = 1; ; describes++) {
         const step = await pollStep(args, state);
         if (step.kind === 'return') return step.snapshot;
         state = step.state;
-        if (step.kind === 'error') {
-          ctx.heartbeat(state);
-          throw step.failure;
-        }
+        const changed = step.kind === 'wait' && step.changed;
+        // Before handing back: record only what a later attempt could not infer.
+        const recordBeforeHandBack = (): void => {
+          if (lastBeat !== undefined ? lastBeat !== state : describes > 1 || changed) beat(state);
+        };
+        const delayMs = step.kind === 'error' ? step.retryDelayMs : step.delayMs;
         const inAttemptBudgetMs = policy.attemptTimeoutMs / 2 - (clock() - startedMs);
-        if (step.delayMs >= policy.inAttemptWaitMaxMs || step.delayMs > inAttemptBudgetMs) {
-          ctx.heartbeat(state);
-          throw stillRunning(args.jobId, step.status, step.delayMs, state);
+        if (delayMs === undefined || delayMs >= policy.inAttemptWaitMaxMs || delayMs > inAttemptBudgetMs) {
+          recordBeforeHandBack();
+          throw step.kind === 'error'
+            ? step.failure
+            : stillRunning(args.jobId, step.status, step.delayMs, state);
         }
-        if (step.changed) ctx.heartbeat(state);
-        await ctx.sleep(step.delayMs);
+        if (changed) beat(state);
+        await ctx.sleep(delayMs);
       }
     },
 

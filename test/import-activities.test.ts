@@ -154,8 +154,8 @@ describe('awaitImportJobChange (one Describe per attempt)', () => {
     // attempt 1 only waits firstDelayMs; 2: change (5 imported) → floor; 3, 4: no change → ×2, ×4;
     // 5: change (9) → floor again.
     assert.deepEqual(delays, [10, 10, 20, 40, 10]);
-    // The first attempt heartbeats the starting point; each later one its state before handing back.
-    assert.deepEqual(heartbeatCounts, [1, 1, 1, 1, 1]);
+    // The first attempt heartbeats the starting point; then only the attempts that saw a change.
+    assert.deepEqual(heartbeatCounts, [1, 1, 0, 0, 1]);
     assert.equal(calls.describe, 4);
     assert.equal(details?.progress.counts.resourcesImported, 9);
     assert.equal(details?.describeCallsAtChange, 7);

@@ -255,8 +255,17 @@ describe('fhirImportWorkflow on the emulator', () => {
     stack.local.emulator.resetCounters();
     stack.local.emulator.faults.set('DescribeFHIRImportJob', { throttleRate: 0.3 });
     try {
-      const { result } = await withSlowJobs(200, () =>
-        runImport('throttled', stack.input(datastoreId, 'throttled')),
+      // Held IN_PROGRESS until 40 Describe calls reached the emulator (P(none throttled) = 0.7^40 ≈ 6e-7).
+      const { result } = await withSlowJobs(20, () =>
+        runImport('throttled', stack.input(datastoreId, 'throttled'), async () => {
+          const jobId = await jobOn(datastoreId, (status) => status === 'IN_PROGRESS');
+          stack.local.emulator.jobs.hang(jobId);
+          for (let i = 0; i < 3_000; i++) {
+            if ((stack.local.emulator.counters().DescribeFHIRImportJob?.calls ?? 0) >= 40) break;
+            await sleep(10);
+          }
+          stack.local.emulator.jobs.release(jobId);
+        }),
       );
       assert.ok(result);
       assert.equal(result.status, 'COMPLETED');

@@ -190,6 +190,8 @@ export interface ImportJobHeartbeat {
   readonly progress: FhirImportProgress;
   /** `describeCalls` when the status or counts last changed (polls since = the difference). */
   readonly describeCallsAtChange: number;
+  /** Activity attempt that sent this heartbeat (later attempts made one Describe each). */
+  readonly attempt?: number;
   /** ISO instant the job was first seen IN_PROGRESS (the ETA's pace starts there). */
   readonly inProgressSince?: string;
 }
