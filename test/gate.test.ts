@@ -102,6 +102,20 @@ describe('per-data-store gate', () => {
     const state = await gateState(datastoreId);
     assert.deepEqual(waiting(state), labels);
     assert.equal(state.leasesGranted, 1);
+    // What the Temporal UI shows as the gate's current details.
+    const metadata = await client.workflow
+      .getHandle(gateWorkflowId(datastoreId))
+      .query<{ currentDetails?: string | null }>('__temporal_workflow_metadata');
+    assert.equal(
+      metadata.currentDetails,
+      [
+        `**HealthLake gate** for data store \`${datastoreId}\``,
+        '',
+        `Holder: \`a1\` (lease #1, workflow \`${handles[0]?.workflowId}\`)`,
+        'Queue (3): `a2` → `a3` → `a4`',
+        'Leases granted: 1',
+      ].join('\n'),
+    );
 
     for (const handle of handles) await handle.signal(finishHoldingSignal);
     const leaseNumbers = await Promise.all(handles.map((h) => h.result()));

@@ -224,6 +224,11 @@ describe('pipeline: landing → import → downstream on real parts', () => {
       { workflowId: `${key}-verify`, workflowType: 'verifyAndExportWorkflow', outcome: 'started' },
     ]);
     assert.deepEqual(result.notified, [receiver.workflowId]);
+    // Import and downstream show as the pipeline's children in the UI.
+    for (const childId of [`${key}-import`, `${key}-verify`]) {
+      const { parentExecution } = await client.workflow.getHandle(childId).describe();
+      assert.equal(parentExecution?.workflowId, key);
+    }
 
     const verified: VerifyAndExportResult = await client.workflow
       .getHandle<typeof verifyAndExportWorkflow>(`${key}-verify`)
