@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { renderProgressLine } from '../cli/demo';
+import { ZERO_COUNTS } from '../workflows/poll-policy';
 import type { FhirImportProgress } from '../workflows/types';
 
 function progress(
@@ -12,17 +13,7 @@ function progress(
     datastoreId: 'ds',
     status: 'IN_PROGRESS',
     describeCalls: 3,
-    counts: {
-      scannedFiles: 1,
-      scannedMb: 0,
-      importedFiles: 0,
-      resourcesScanned: 0,
-      resourcesImported: 0,
-      resourcesWithCustomerError: 0,
-      filesReadWithCustomerError: 0,
-      throughput: 0,
-      ...counts,
-    },
+    counts: { ...ZERO_COUNTS, ...counts },
     ...overrides,
   };
 }
