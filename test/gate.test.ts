@@ -207,6 +207,34 @@ describe('per-data-store gate', () => {
     assert.deepEqual(eventsFor(['c1', 'c2']), ['enter:c1#1', 'enter:c2#2', 'exit:c2#2']);
   });
 
+  it('takes the lease back from a holder that timed out while holding', async () => {
+    const datastoreId = `timeout-${seq}-${Date.now()}`;
+    seq += 1;
+    await client.workflow.start(gateHolderWorkflow, {
+      taskQueue,
+      workflowId: `${taskQueue}-${seq}-t1`,
+      args: [{ datastoreId, label: 't1', holderCheckIntervalMs: CHECK_INTERVAL_MS }],
+      workflowExecutionTimeout: '2s',
+    });
+    await waitFor(
+      () => Promise.resolve(eventsFor(['t1'])),
+      (e) => e.length === 1,
+      't1 to enter',
+    );
+    const second = await startHolder(datastoreId, 't2');
+    const state = await waitFor(
+      () => gateState(datastoreId),
+      (s) => s.holder?.label === 't2',
+      't2 to hold',
+    );
+    assert.deepEqual(
+      state.recentLeases.map((l) => `${l.leaseNumber}:${l.end}`),
+      ['1:holder-closed'],
+    );
+    await second.signal(finishHoldingSignal);
+    assert.equal(await second.result(), 2);
+  });
+
   it('ignores a duplicated acquire and skips a requester whose run is already closed', async () => {
     const datastoreId = `dup-${seq}-${Date.now()}`;
     const holder = await startHolder(datastoreId, 'd1');
@@ -314,8 +342,8 @@ describe('per-data-store gate', () => {
       await Worker.runReplayHistory({ workflowBundle: bundle }, history, execution.workflowId);
       replayed += 1;
     }
-    // One gate per data store in this file (fifo, cancel, terminate, dup, can, restart) plus the
-    // extra run of can and the terminated run of restart.
-    assert.equal(replayed, 8);
+    // One gate per data store in this file (fifo, cancel, terminate, timeout, dup, can, restart)
+    // plus the extra run of can and the terminated run of restart.
+    assert.equal(replayed, 9);
   });
 });
