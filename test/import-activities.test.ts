@@ -333,3 +333,61 @@ describe('cancellation', () => {
     assert.equal(calls.describe, 2);
   });
 });
+
+describe('listImportJobs', () => {
+  it('passes every filter and stops after maxPages, returning the next token', async () => {
+    const requests: unknown[] = [];
+    const api: HealthLakeImportApi = {
+      startFHIRImportJob: () => Promise.reject(new Error('unused')),
+      describeFHIRImportJob: () => Promise.reject(new Error('unused')),
+      listFHIRImportJobs: async (input) => {
+        requests.push(input);
+        const page = Number(input.NextToken ?? '0');
+        return { ImportJobPropertiesList: [job('COMPLETED', page)], NextToken: String(page + 1) };
+      },
+    };
+    const act = createHealthLakeActivities({ healthLake: api });
+    const listed = await act.listImportJobs({
+      datastoreId: DATASTORE,
+      jobName: 'import-a',
+      jobStatus: 'COMPLETED',
+      submittedAfter: '2026-01-01T00:00:00.000Z',
+      submittedBefore: '2026-01-02T00:00:00.000Z',
+      maxResults: 2,
+      maxPages: 3,
+    });
+    assert.equal(listed.listCalls, 3);
+    assert.equal(listed.nextToken, '3');
+    assert.deepEqual(
+      listed.jobs.map((j) => j.progress.counts.resourcesImported),
+      [0, 1, 2],
+    );
+    assert.deepEqual(requests[1], {
+      DatastoreId: DATASTORE,
+      JobName: 'import-a',
+      JobStatus: 'COMPLETED',
+      SubmittedBefore: new Date('2026-01-02T00:00:00.000Z'),
+      SubmittedAfter: new Date('2026-01-01T00:00:00.000Z'),
+      MaxResults: 2,
+      NextToken: '1',
+    });
+  });
+
+  it('stops at the last page (an empty NextToken ends the listing, as in the SDK paginator)', async () => {
+    let calls = 0;
+    const api: HealthLakeImportApi = {
+      startFHIRImportJob: () => Promise.reject(new Error('unused')),
+      describeFHIRImportJob: () => Promise.reject(new Error('unused')),
+      listFHIRImportJobs: async () => {
+        calls++;
+        return { ImportJobPropertiesList: [job('QUEUED')], NextToken: calls === 1 ? 'more' : '' };
+      },
+    };
+    const listed = await createHealthLakeActivities({ healthLake: api }).listImportJobs({
+      datastoreId: DATASTORE,
+    });
+    assert.equal(listed.listCalls, 2);
+    assert.equal(listed.nextToken, undefined);
+    assert.equal(listed.jobs.length, 2);
+  });
+});

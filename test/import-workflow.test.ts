@@ -7,7 +7,9 @@ import { after, before, describe, it } from 'node:test';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { readImportProgress, startFhirImport } from '../client';
+import type { GeneratedFhirData } from '../emulator/fhir/generate';
 import type { fhirImportWorkflow } from '../workflows/import';
+import type { LandingManifest } from '../workflows/manifest';
 import {
   HealthLakeJobId,
   HealthLakeJobStatus,
@@ -81,6 +83,30 @@ async function withSlowJobs<T>(resourcesPerSecond: number, fn: () => Promise<T>)
   } finally {
     stack.local.emulator.updateSettings({ speed: { resourcesPerSecond: null } });
   }
+}
+
+/** The manifest a landing step would have produced for `land(prefix, ...)` (checksums not checked here). */
+function manifestFor(
+  prefix: string,
+  data: GeneratedFhirData,
+  extra: LandingManifest['objects'] = [],
+): LandingManifest {
+  const objects = [
+    ...data.files.map((file) => ({
+      key: `${prefix}/${file.name}`,
+      sizeBytes: file.bytes,
+      sha256: '0'.repeat(64),
+      lines: file.lines,
+    })),
+    ...extra,
+  ];
+  return {
+    s3Uri: `s3://import-tests/${prefix}/`,
+    objects,
+    totalObjects: objects.length,
+    totalBytes: objects.reduce((sum, o) => sum + o.sizeBytes, 0),
+    totalLines: objects.reduce((sum, o) => sum + o.lines, 0),
+  };
 }
 
 describe('fhirImportWorkflow on the emulator', () => {
@@ -350,6 +376,50 @@ describe('fhirImportWorkflow on the emulator', () => {
     const history = await stack.temporal.env.client.workflow.getHandle(workflowId).fetchHistory();
     const events = history.events?.length ?? 0;
     assert.equal(events, HISTORY_EVENTS_TWO_STATUS_CHANGES, `${result.describeCalls} Describe calls`);
+  });
+
+  it('with a landing manifest: 100 %, ETA 0 and a reconciliation without mismatches', async () => {
+    const datastoreId = await stack.newDatastore('manifest');
+    const data = await stack.land('manifest', 2);
+    const manifest = manifestFor('manifest', data);
+    const { result } = await runImport(
+      'manifest',
+      stack.input(datastoreId, 'manifest', { manifest, reconciliation: 'strict' }),
+    );
+    assert.ok(result);
+    assert.equal(result.progress.percent, 100);
+    assert.equal(result.progress.etaMs, 0);
+    assert.deepEqual(result.reconciliation, {
+      filesLanded: data.counts.files,
+      filesScanned: data.counts.files,
+      linesLanded: data.counts.resources,
+      resourcesScanned: data.counts.resources,
+      resourcesImported: data.counts.resources,
+      resourcesWithCustomerError: 0,
+      mismatches: [],
+    });
+  });
+
+  it('strict reconciliation fails when the job read less than the manifest says was landed', async () => {
+    const datastoreId = await stack.newDatastore('mismatch');
+    const data = await stack.land('mismatch', 2);
+    const manifest = manifestFor('mismatch', data, [
+      { key: 'mismatch/lost.ndjson', sizeBytes: 10, sha256: '0'.repeat(64), lines: 1 },
+    ]);
+    const { failure } = await runImport(
+      'mismatch',
+      stack.input(datastoreId, 'mismatch', { manifest, reconciliation: 'strict' }),
+    );
+    assert.ok(failure);
+    const files = data.counts.files;
+    const lines = data.counts.resources;
+    assert.equal(failure.type, 'HealthLakeImportReconciliationMismatch');
+    assert.equal(
+      failure.message,
+      `import does not reconcile with the landing manifest: files scanned ${files} != files landed ${files + 1}; ` +
+        `resources scanned ${lines} != lines landed ${lines + 1}; ` +
+        `resources imported ${lines} + with customer error 0 = ${lines} != lines landed ${lines + 1}`,
+    );
   });
 
   it(`fails fast, without retries or activities, on ${INVALID_IMPORT_INPUTS.length} invalid inputs`, async () => {

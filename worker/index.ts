@@ -61,7 +61,10 @@ export interface HealthLakeWorkerOptions {
   readonly apiActivitiesPerSecond?: number;
   /** A ready HealthLake client (real, emulator or fake). Takes precedence over `healthLakeConfig`. */
   readonly healthLake?: HealthLakeImportApi;
-  /** Config for a new `HealthLake` client (`endpoint`, `region`, `credentials`, `maxAttempts`). @default {} (AWS defaults) */
+  /**
+   * Config for a new `HealthLake` client (`endpoint`, `region`, `credentials`, ...).
+   * @default { maxAttempts: 1 } (AWS defaults otherwise; Temporal does the retrying)
+   */
   readonly healthLakeConfig?: HealthLakeClientConfig;
   /** S3 client for landing activities. @default none */
   readonly s3?: S3Client;
@@ -107,7 +110,9 @@ export interface HealthLakeWorker {
 export async function createHealthLakeWorker(options: HealthLakeWorkerOptions): Promise<HealthLakeWorker> {
   const taskQueue = options.taskQueue;
   const apiTaskQueue = options.apiTaskQueue ?? `${taskQueue}${HEALTHLAKE_API_TASK_QUEUE_SUFFIX}`;
-  const healthLake = options.healthLake ?? new HealthLake(options.healthLakeConfig ?? {});
+  // SDK retries off by default: Temporal retries with the poll backoff, and one activity attempt
+  // stays one call against the account's budget.
+  const healthLake = options.healthLake ?? new HealthLake({ maxAttempts: 1, ...options.healthLakeConfig });
   const activities = createWorkerActivities({
     healthLake,
     ...(options.s3 ? { s3: options.s3 } : {}),
