@@ -141,6 +141,27 @@ describe('fhirImportWorkflow on the emulator', () => {
     assert.equal(await description.staticSummary(), `HealthLake import into ${datastoreId} (new job)`);
   });
 
+  it('a caller retrying with the same key gets the same import, running or finished', async () => {
+    const datastoreId = await stack.newDatastore('same-key');
+    await stack.land('same-key', 2);
+    const taskQueue = uniqueName('same-key');
+    const client = stack.temporal.env.client;
+    const options = { callerKey: taskQueue, taskQueue, input: stack.input(datastoreId, 'same-key') };
+    const worker = await stack.worker(taskQueue);
+    const [first, second, result] = await worker.runUntil(
+      (async () => {
+        const started = await startFhirImport(client, options);
+        const again = await startFhirImport(client, options);
+        return [started, again, await started.result()] as const;
+      })(),
+    );
+    const afterEnd = await startFhirImport(client, options);
+    const runIds = await Promise.all([first, second, afterEnd].map(async (h) => (await h.describe()).runId));
+    assert.equal(new Set(runIds).size, 1);
+    assert.deepEqual(await afterEnd.result(), result);
+    assert.equal(jobsOf(datastoreId).length, 1);
+  });
+
   it('COMPLETED_WITH_ERRORS succeeds with a warning under the default policy', async () => {
     const datastoreId = await stack.newDatastore('cwe-warn');
     const data = await stack.land('cwe', 3, 0.1);
