@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
+import { Worker } from '@temporalio/worker';
 import { readImportProgress, startFhirImport } from '../client';
 import type { GeneratedFhirData } from '../emulator/fhir/generate';
 import type { fhirImportWorkflow } from '../workflows/import';
@@ -396,6 +397,8 @@ describe('fhirImportWorkflow on the emulator', () => {
     assert.ok(result.describeCalls >= 210, `describe calls ${result.describeCalls}`);
     const history = await stack.temporal.env.client.workflow.getHandle(workflowId).fetchHistory();
     const events = history.events?.length ?? 0;
+    // The history replays deterministically on the same workflow code.
+    await Worker.runReplayHistory({ workflowBundle: stack.bundle }, history, workflowId);
     assert.equal(events, HISTORY_EVENTS_TWO_STATUS_CHANGES, `${result.describeCalls} Describe calls`);
   });
 
