@@ -220,6 +220,22 @@ describe('fhirImportWorkflow on the emulator', () => {
     assert.equal(details.progress.status, 'FAILED');
   });
 
+  it('an unknown data store fails at once with ResourceNotFoundException, one call, no retry', async () => {
+    stack.local.emulator.resetCounters();
+    const missing = 'ffffffffffffffffffffffffffffffff';
+    const { failure } = await runImport('missing', stack.input(missing, 'missing'));
+    assert.ok(failure);
+    assert.equal(failure.type, 'ResourceNotFoundException');
+    assert.equal(failure.nonRetryable, true);
+    assert.match(
+      failure.message,
+      /^ListFHIRImportJobs failed with ResourceNotFoundException: .*ffffffffffffffffffffffffffffffff/,
+    );
+    const counters = stack.local.emulator.counters();
+    assert.equal(counters.ListFHIRImportJobs?.calls, 1);
+    assert.equal(counters.StartFHIRImportJob, undefined);
+  });
+
   it('waits through QUEUED behind another import, then completes', async () => {
     const datastoreId = await stack.newDatastore('queued');
     const data = await stack.land('queued', 2);

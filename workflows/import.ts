@@ -3,6 +3,7 @@
 // duration, and return a typed result (or a typed failure).
 import {
   ActivityCancellationType,
+  ActivityFailure,
   ApplicationFailure,
   CancellationScope,
   isCancellation,
@@ -116,6 +117,30 @@ function invalidInput(messages: readonly string[], fields: readonly string[]): A
  * fails with `ImportWaitCancelled` carrying the still-running job id.
  */
 export async function fhirImportWorkflow(rawInput: FhirImportInput): Promise<FhirImportResult> {
+  try {
+    return await runImport(rawInput);
+  } catch (err) {
+    throw surfaceActivityFailure(err);
+  }
+}
+
+/**
+ * An activity's non-retryable failure (AccessDenied, Validation, ResourceNotFound, ...) becomes the
+ * workflow's own failure with the same type and message, so callers find every failure type at
+ * `WorkflowFailedError.cause` (the ActivityFailure stays as its cause).
+ */
+function surfaceActivityFailure(err: unknown): unknown {
+  if (!(err instanceof ActivityFailure) || !(err.cause instanceof ApplicationFailure)) return err;
+  return ApplicationFailure.create({
+    message: err.cause.message,
+    type: err.cause.type ?? undefined,
+    nonRetryable: true,
+    details: err.cause.details ?? undefined,
+    cause: err,
+  });
+}
+
+async function runImport(rawInput: FhirImportInput): Promise<FhirImportResult> {
   const info = workflowInfo();
   const validation = validateFhirImportInput(rawInput, info.startTime.getTime());
   if (!validation.ok) {
