@@ -3,7 +3,7 @@
 // Objects already landed with the same SHA-256 are not uploaded again; the checksum and line count
 // live in the object's metadata, so a retry (or a second run) can trust what is already there.
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, type Dirent } from 'node:fs';
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
@@ -14,6 +14,7 @@ import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { GetObjectCommand, HeadObjectCommand, S3ServiceException, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { joinS3Key, listObjects, parseS3Uri, S3UriError } from '../emulator/s3';
+import { classifyAwsError } from './aws-errors';
 import type { LandedObject, LandingManifest } from '../workflows/manifest';
 import { buildLandingManifest } from '../workflows/landing-manifest';
 import type { LandFhirInput, LandingProgress, LandingSource } from '../workflows/landing-types';
@@ -33,12 +34,16 @@ export const LandingFailureType = {
   LandingSourceNotFound: 'LandingSourceNotFound',
   NoNdjsonFiles: 'NoNdjsonFiles',
   DuplicateLandingName: 'DuplicateLandingName',
+  /** A URL source answered a 4xx other than 404/410, 408 and 429: the request itself is refused. */
+  LandingSourceHttpError: 'LandingSourceHttpError',
+  /** The target prefix holds `.ndjson` objects this landing did not write; the import would read them too. */
+  StrayObjectsUnderPrefix: 'StrayObjectsUnderPrefix',
 } as const;
 export type LandingFailureType = (typeof LandingFailureType)[keyof typeof LandingFailureType];
 
 /** A source the landing cannot use: names the field, the value and the rule. */
 export class LandingSourceError extends Error {
-  override readonly name = 'LandingSourceError';
+  override readonly name: string = 'LandingSourceError';
   constructor(
     readonly type: LandingFailureType,
     readonly field: string,
@@ -46,6 +51,26 @@ export class LandingSourceError extends Error {
     readonly rule: string,
   ) {
     super(`${field} "${value}" ${rule}`);
+  }
+}
+
+/**
+ * The target prefix holds `.ndjson` objects this landing did not write. Names the prefix and the
+ * count, never the keys (they may carry patient identifiers).
+ */
+export class StrayObjectsError extends LandingSourceError {
+  override readonly name: string = 'StrayObjectsError';
+  constructor(
+    readonly targetS3Uri: string,
+    readonly strayObjects: number,
+  ) {
+    super(
+      LandingFailureType.StrayObjectsUnderPrefix,
+      'targetS3Uri',
+      targetS3Uri,
+      `holds ${strayObjects} ${NDJSON_SUFFIX} object(s) this landing did not write; the import reads ` +
+        'everything under the prefix, so land into a prefix that holds only this batch',
+    );
   }
 }
 
@@ -136,7 +161,7 @@ async function listDirectory(root: string): Promise<SourceObject[]> {
   }
   const files = entries
     .filter((e) => e.isFile() && e.name.endsWith(NDJSON_SUFFIX))
-    .map((e) => join(e.parentPath, e.name))
+    .map((e) => join(direntFolder(e), e.name))
     .sort();
   return Promise.all(
     files.map(async (path): Promise<SourceObject> => {
@@ -151,30 +176,66 @@ async function listDirectory(root: string): Promise<SourceObject[]> {
   );
 }
 
+/**
+ * The folder of a `readdir` entry. `Dirent.parentPath` arrived in Node 20.12; before it the same
+ * value was `Dirent.path` (deprecated since), so both are read for Node >= 20.3.
+ */
+function direntFolder(entry: Dirent): string {
+  const legacy = entry as Dirent & { readonly path?: string; readonly parentPath?: string };
+  return legacy.parentPath ?? legacy.path ?? '';
+}
+
 async function download(body: Readable, tmp: string, name: string): Promise<string> {
   const path = join(tmp, createHash('sha256').update(name).digest('hex').slice(0, 16));
   await pipeline(body, createWriteStream(path));
   return path;
 }
 
+/**
+ * A URL as it may appear in messages: scheme, host and path only. The query string of a presigned
+ * URL carries credentials (X-Amz-Credential, X-Amz-Signature, X-Amz-Security-Token); user info and
+ * the fragment may carry secrets as well.
+ */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    // Not `origin`: it is "null" for non-special schemes. User info is dropped as well.
+    return `${parsed.protocol}//${parsed.host}${parsed.pathname}`;
+  } catch {
+    return url.split(/[?#]/, 1)[0] ?? '';
+  }
+}
+
+/** HTTP statuses of a URL source worth another attempt: the server is busy or timed out. */
+const RETRYABLE_CLIENT_STATUSES: ReadonlySet<number> = new Set([408, 429]);
+
+/** What a non-2xx answer of a URL source means: not found, refused for good, or worth a retry. */
+export function classifyHttpStatus(status: number): 'not-found' | 'fail' | 'retry' {
+  if (status === 404 || status === 410) return 'not-found';
+  if (status >= 400 && status < 500 && !RETRYABLE_CLIENT_STATUSES.has(status)) return 'fail';
+  return 'retry';
+}
+
 function urlSources(urls: readonly string[], fetchFn: typeof fetch): SourceObject[] {
   return urls.map((url, index) => {
+    const field = `source.urls[${index}]`;
     let parsed: URL;
     try {
       parsed = new URL(url);
     } catch {
       throw new LandingSourceError(
         LandingFailureType.InvalidLandingSource,
-        `source.urls[${index}]`,
-        url,
+        field,
+        redactUrl(url),
         'must be an absolute http(s) URL',
       );
     }
+    const shown = redactUrl(url);
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
       throw new LandingSourceError(
         LandingFailureType.InvalidLandingSource,
-        `source.urls[${index}]`,
-        url,
+        field,
+        shown,
         'must be an absolute http(s) URL',
       );
     }
@@ -185,17 +246,20 @@ function urlSources(urls: readonly string[], fetchFn: typeof fetch): SourceObjec
       sourceId: '',
       materialise: async (tmp, signal) => {
         const response = await fetchFn(url, { signal });
-        if (response.status === 404 || response.status === 410) {
-          throw new LandingSourceError(
-            LandingFailureType.LandingSourceNotFound,
-            `source.urls[${index}]`,
-            url,
-            `answered HTTP ${response.status}`,
-          );
-        }
         if (!response.ok || !response.body) {
-          // 5xx and friends: worth a retry.
-          throw new Error(`GET ${parsed.origin}${parsed.pathname} answered HTTP ${response.status}`);
+          const answered = `answered HTTP ${response.status}`;
+          switch (classifyHttpStatus(response.status)) {
+            case 'not-found':
+              throw new LandingSourceError(LandingFailureType.LandingSourceNotFound, field, shown, answered);
+            case 'fail':
+              throw new LandingSourceError(LandingFailureType.LandingSourceHttpError, field, shown, answered);
+            case 'retry':
+              // 5xx, 408, 429 (and a 2xx without a body): worth another attempt.
+              throw ApplicationFailure.retryable(
+                `${field} "${shown}" ${answered}`,
+                'LandingSourceUnavailable',
+              );
+          }
         }
         return download(Readable.fromWeb(response.body), tmp, name);
       },
@@ -255,11 +319,28 @@ async function headLanded(
   }
 }
 
+/**
+ * The activity boundary: the landing's own errors fail for good; an S3 error is classified by
+ * `classifyAwsError` (access, missing bucket, bad request fail at once under the AWS error name;
+ * throttling, 5xx and network errors retry); anything else is rethrown for the retry policy.
+ */
 function toFailure(err: unknown): unknown {
   if (err instanceof LandingSourceError) {
     return ApplicationFailure.create({ message: err.message, type: err.type, nonRetryable: true });
   }
-  return err;
+  if (err instanceof ApplicationFailure || !isAwsServiceError(err)) return err;
+  const decision = classifyAwsError(err);
+  if (decision.kind === 'aborted') return err;
+  return ApplicationFailure.create({
+    message: `S3 ${decision.type}: ${decision.message}`,
+    type: decision.type,
+    nonRetryable: decision.kind === 'fail',
+  });
+}
+
+/** An answer from an AWS service (S3 here): it carries the SDK's `$metadata`. */
+function isAwsServiceError(err: unknown): boolean {
+  return err instanceof S3ServiceException || (typeof err === 'object' && err !== null && '$metadata' in err);
 }
 
 /**
@@ -392,6 +473,13 @@ export function createLandingActivities(options: LandingActivitiesOptions) {
         } finally {
           await rm(tmp, { recursive: true, force: true });
         }
+        // HealthLake imports every object under the prefix, not only this batch: an object that is
+        // not in the manifest would be imported unseen and break the reconciliation.
+        const landedKeys = new Set(landed.map((object) => object.key));
+        const strays = (await listObjects(s3, target.bucket, target.prefix)).filter(
+          (object) => object.key.endsWith(NDJSON_SUFFIX) && !landedKeys.has(object.key),
+        );
+        if (strays.length > 0) throw new StrayObjectsError(input.targetS3Uri, strays.length);
         const prefixUri = `s3://${target.bucket}/${target.prefix}`;
         return buildLandingManifest(prefixUri.endsWith('/') ? prefixUri : `${prefixUri}/`, landed);
       } catch (err) {

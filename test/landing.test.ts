@@ -12,12 +12,14 @@ import { HeadObjectCommand, GetObjectCommand, type S3Client } from '@aws-sdk/cli
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import {
+  classifyHttpStatus,
   createLandingActivities,
   LANDING_METADATA,
+  redactUrl,
   type LandFhirInput,
   type LandingProgress,
 } from '../activities/landing';
-import { createS3Client, ensureBucket, putObjectText } from '../emulator/s3';
+import { createS3Client, ensureBucket, listObjects, putObjectText } from '../emulator/s3';
 import { startS3Server, type S3ServerHandle } from '../emulator/s3-server';
 import type { LandingManifest } from '../workflows/manifest';
 
@@ -309,5 +311,135 @@ describe('landing activity on moto S3', () => {
         return true;
       });
     }
+  });
+
+  it('fails at once, non-retryable, under the S3 error name, when the target bucket does not exist', async () => {
+    await assert.rejects(
+      land(s3, { source: { kind: 'directory', path: dir }, targetS3Uri: 's3://no-such-landing-bucket/x/' }),
+      (err: unknown) => {
+        assert.ok(err instanceof ApplicationFailure, String(err));
+        assert.deepEqual(
+          [err.type, err.nonRetryable, err.message],
+          ['NoSuchBucket', true, 'S3 NoSuchBucket: The specified bucket does not exist'],
+        );
+        return true;
+      },
+    );
+  });
+
+  it('URL sources: 4xx fails for good, 5xx/408/429 retry, and a query string never reaches a message', async () => {
+    const statuses: Record<string, number> = {
+      '/forbidden.ndjson': 403,
+      '/busy.ndjson': 503,
+      '/slow.ndjson': 429,
+    };
+    const http: Server = createServer((req, res) => {
+      const path = new URL(req.url ?? '/', 'http://x').pathname;
+      res.writeHead(statuses[path] ?? 404).end();
+    });
+    await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
+    const address = http.address();
+    const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    const secret =
+      'X-Amz-Credential=AKIDEXAMPLE%2F20261126&X-Amz-Signature=deadbeef&X-Amz-Security-Token=tok';
+    const cases: Array<[string, string, boolean]> = [
+      ['forbidden', 'LandingSourceHttpError', true],
+      ['Missing', 'LandingSourceNotFound', true],
+      ['busy', 'LandingSourceUnavailable', false],
+      ['slow', 'LandingSourceUnavailable', false],
+    ];
+    const status: Record<string, number> = { forbidden: 403, Missing: 404, busy: 503, slow: 429 };
+    try {
+      for (const [name, type, nonRetryable] of cases) {
+        const url = `${base}/${name}.ndjson?${secret}#frag`;
+        await assert.rejects(
+          land(s3, { source: { kind: 'urls', urls: [url] }, targetS3Uri: `s3://${BUCKET}/http-errors/` }),
+          (err: unknown) => {
+            assert.ok(err instanceof ApplicationFailure, String(err));
+            assert.deepEqual(
+              [err.type, err.nonRetryable, err.message],
+              [type, nonRetryable, `source.urls[0] "${base}/${name}.ndjson" answered HTTP ${status[name]}`],
+            );
+            assert.ok(!JSON.stringify([err.message, err.stack]).includes('X-Amz'), err.message);
+            return true;
+          },
+        );
+      }
+      // An unparseable URL is cut at its query string too.
+      await assert.rejects(
+        land(s3, {
+          source: { kind: 'urls', urls: [`not a url?${secret}`] },
+          targetS3Uri: `s3://${BUCKET}/x/`,
+        }),
+        (err: unknown) =>
+          err instanceof ApplicationFailure &&
+          err.message === 'source.urls[0] "not a url" must be an absolute http(s) URL',
+      );
+    } finally {
+      http.close();
+    }
+  });
+
+  it('fails non-retryably, naming the prefix and the count only, when the prefix holds .ndjson objects of another batch', async () => {
+    await putObjectText(s3, BUCKET, 'stray/old/Patient.ndjson', `${patientLine(50)}\n`);
+    await putObjectText(s3, BUCKET, 'stray/Other.ndjson', `${patientLine(51)}\n`);
+    await putObjectText(s3, BUCKET, 'stray/notes.txt', 'not imported as FHIR, not counted');
+    await assert.rejects(
+      land(s3, { source: { kind: 'directory', path: dir }, targetS3Uri: `s3://${BUCKET}/stray/` }),
+      (err: unknown) => {
+        assert.ok(err instanceof ApplicationFailure, String(err));
+        assert.deepEqual(
+          [err.type, err.nonRetryable, err.message],
+          [
+            'StrayObjectsUnderPrefix',
+            true,
+            `targetS3Uri "s3://${BUCKET}/stray/" holds 2 .ndjson object(s) this landing did not write; ` +
+              'the import reads everything under the prefix, so land into a prefix that holds only this batch',
+          ],
+        );
+        return true;
+      },
+    );
+    // The batch itself landed (a retry after the strays are removed skips it by SHA-256).
+    assert.equal((await listObjects(s3, BUCKET, 'stray/')).length, 6);
+  });
+});
+
+describe('landing: pure classifiers', () => {
+  it('classifyHttpStatus: 404/410 not found, other 4xx fail, 408/429/5xx retry', () => {
+    const table: Array<[number, ReturnType<typeof classifyHttpStatus>]> = [
+      [400, 'fail'],
+      [401, 'fail'],
+      [403, 'fail'],
+      [404, 'not-found'],
+      [408, 'retry'],
+      [410, 'not-found'],
+      [418, 'fail'],
+      [429, 'retry'],
+      [500, 'retry'],
+      [503, 'retry'],
+      [200, 'retry'],
+    ];
+    assert.deepEqual(
+      table.map(([status]) => [status, classifyHttpStatus(status)]),
+      table,
+    );
+  });
+
+  it('redactUrl keeps scheme, host and path only', () => {
+    assert.deepEqual(
+      [
+        'https://b.s3.amazonaws.com/p/Patient.ndjson?X-Amz-Signature=abc&X-Amz-Credential=AKID',
+        'https://user:pass@host:8443/a/b.ndjson#x',
+        'ftp://host/a.ndjson?token=1',
+        'not a url?X-Amz-Security-Token=t',
+      ].map(redactUrl),
+      [
+        'https://b.s3.amazonaws.com/p/Patient.ndjson',
+        'https://host:8443/a/b.ndjson',
+        'ftp://host/a.ndjson',
+        'not a url',
+      ],
+    );
   });
 });

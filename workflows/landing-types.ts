@@ -49,6 +49,11 @@ export interface FhirLandingInput extends PipelineHandoffOptions {
   readonly landingTimeoutMs?: number;
   /** Heartbeat timeout of the landing activity, in ms. @default 60_000 */
   readonly landingHeartbeatTimeoutMs?: number;
+  /**
+   * Attempts of the landing activity before the workflow fails (retryable errors only: network,
+   * throttling, 5xx; the rest fail on the first attempt). `0` means no limit. @default 10
+   */
+  readonly landingMaximumAttempts?: number;
   /** Workflow id of the import child. @default fhirImportWorkflowId(<this workflow's id>) */
   readonly importWorkflowId?: string;
   /** The per-data-store gate. @default {} (on, on this workflow's task queue) */

@@ -39,6 +39,7 @@ export const pipelineStatusQuery = defineQuery<PipelineStatus>('pipelineStatus')
 
 const DEFAULT_LANDING_TIMEOUT_MS = 3_600_000;
 const DEFAULT_LANDING_HEARTBEAT_TIMEOUT_MS = 60_000;
+const DEFAULT_LANDING_MAXIMUM_ATTEMPTS = 10;
 const BYTES_PER_MIB = 1_048_576;
 
 /**
@@ -62,7 +63,13 @@ export async function fhirLandingWorkflow(input: FhirLandingInput): Promise<Fhir
     taskQueue: input.landingTaskQueue,
     startToCloseTimeout: input.landingTimeoutMs ?? DEFAULT_LANDING_TIMEOUT_MS,
     heartbeatTimeout: input.landingHeartbeatTimeoutMs ?? DEFAULT_LANDING_HEARTBEAT_TIMEOUT_MS,
-    retry: { initialInterval: '1s', maximumInterval: '1 minute' },
+    // The activity fails for good on what no retry fixes (a bad source, access denied, a missing
+    // bucket, a 4xx, stray objects); the limit bounds the rest (network, throttling, 5xx).
+    retry: {
+      initialInterval: '1s',
+      maximumInterval: '1 minute',
+      maximumAttempts: input.landingMaximumAttempts ?? DEFAULT_LANDING_MAXIMUM_ATTEMPTS,
+    },
   };
   const { landFhirObjects } = proxyActivities<LandingActivities>(landingOptions);
   const manifest = await landFhirObjects.executeWithOptions(
