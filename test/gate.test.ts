@@ -25,6 +25,8 @@ import { waitFor } from './helpers/wait-for';
 quietTemporalRuntime();
 
 const CHECK_INTERVAL_MS = 200;
+/** Execution timeout of the holder that times out while holding (wide, so it is never hit before "enter"). */
+const HOLDER_EXECUTION_TIMEOUT = '8s';
 
 describe('per-data-store gate', () => {
   let local: LocalTestEnv;
@@ -214,7 +216,8 @@ describe('per-data-store gate', () => {
       taskQueue,
       workflowId: `${taskQueue}-${seq}-t1`,
       args: [{ datastoreId, label: 't1', holderCheckIntervalMs: CHECK_INTERVAL_MS }],
-      workflowExecutionTimeout: '2s',
+      // Long enough for a loaded CI to grant the lease and record "enter" before the timeout hits.
+      workflowExecutionTimeout: HOLDER_EXECUTION_TIMEOUT,
     });
     await waitFor(
       () => Promise.resolve(eventsFor(['t1'])),

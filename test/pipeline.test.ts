@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -16,7 +17,7 @@ import {
 } from '@aws-sdk/client-healthlake';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { WorkflowFailedError, type Client } from '@temporalio/client';
-import { ApplicationFailure, ChildWorkflowFailure } from '@temporalio/common';
+import { ActivityFailure, ApplicationFailure, ChildWorkflowFailure, RetryState } from '@temporalio/common';
 import {
   bundleWorkflowCode,
   DefaultLogger,
@@ -393,17 +394,68 @@ describe('pipeline: landing → import → downstream on real parts', () => {
     );
   });
 
+  it('a landing that no retry can fix (missing bucket, HTTP 403) fails the pipeline on attempt 1', async () => {
+    const http = createServer((_req, res) => res.writeHead(403).end());
+    await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
+    const address = http.address();
+    const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    const cases: Array<[string, FhirLandingInput, string]> = [
+      [
+        'bucket',
+        pipelineInput('unused', `${taskQueue}-nobucket`, {
+          import: { ...pipelineInput('unused', 'x').import, inputS3Uri: 's3://no-such-pipeline-bucket/in/' },
+        }),
+        'NoSuchBucket',
+      ],
+      [
+        'http',
+        pipelineInput('unused', `${taskQueue}-http403`, {
+          source: { kind: 'urls', urls: [`${base}/Patient.ndjson?X-Amz-Signature=secret`] },
+        }),
+        'LandingSourceHttpError',
+      ],
+    ];
+    try {
+      for (const [name, input, type] of cases) {
+        const workflowId = `${taskQueue}-landing-fails-${name}`;
+        const handle = await client.workflow.start(fhirLandingWorkflow, {
+          taskQueue,
+          workflowId,
+          args: [input],
+        });
+        await assert.rejects(handle.result(), (err: unknown) => {
+          assert.ok(err instanceof WorkflowFailedError, String(err));
+          assert.ok(err.cause instanceof ActivityFailure, String(err.cause));
+          assert.equal(err.cause.retryState, RetryState.NON_RETRYABLE_FAILURE);
+          assert.ok(err.cause.cause instanceof ApplicationFailure, String(err.cause.cause));
+          assert.deepEqual([err.cause.cause.type, err.cause.cause.nonRetryable], [type, true]);
+          return true;
+        });
+        const { events } = await handle.fetchHistory();
+        const attempts = (events ?? []).flatMap((e) =>
+          e.activityTaskStartedEventAttributes ? [e.activityTaskStartedEventAttributes.attempt] : [],
+        );
+        assert.deepEqual(attempts, [1], name);
+      }
+    } finally {
+      http.close();
+    }
+  });
+
   it('a pipeline terminated mid-import and run again attaches to the same import and job', async () => {
     const datastoreId = await createDatastore();
     const key = `${taskQueue}-rerun`;
     const input = pipelineInput(datastoreId, key);
+    // Slow enough that the job is still running when the test holds it (a loaded CI must not let it finish first).
+    emulator.updateSettings({ speed: { megabytesPerSecond: SLOW_MB_PER_SECOND } });
     await client.workflow.start(fhirLandingWorkflow, { taskQueue, workflowId: key, args: [input] });
     const [job] = await waitFor(
       () => importJobs(datastoreId),
       (jobs) => jobs.length === 1,
       'the import job',
     );
-    emulator.jobs.hang(job?.jobId ?? '');
+    assert.equal(emulator.jobs.hang(job?.jobId ?? ''), true, 'the job is still running when held');
+    emulator.updateSettings({ speed: { megabytesPerSecond: null } });
     await client.workflow.getHandle(key).terminate('test: pipeline lost mid-import');
     const rerun = await client.workflow.start(fhirLandingWorkflow, {
       taskQueue,
@@ -444,7 +496,11 @@ describe('pipeline: landing → import → downstream on real parts', () => {
         (jobs) => jobs.length === 1,
         'the first job',
       );
-      emulator.jobs.hang(firstJob?.jobId ?? '');
+      assert.equal(
+        emulator.jobs.hang(firstJob?.jobId ?? ''),
+        true,
+        'the first job is still running when held',
+      );
       assert.deepEqual(
         (await gate()).queue.map((r) => r.label),
         [`${second.workflowId}-import`],
@@ -503,6 +559,7 @@ describe('pipeline: landing → import → downstream on real parts', () => {
       child.once('exit', (code) => reject(new Error(`worker process exited with ${code}`)));
     });
 
+    emulator.updateSettings({ speed: { megabytesPerSecond: SLOW_MB_PER_SECOND } });
     const ids = [`${killQueue}-x`, `${killQueue}-y`];
     const handles = [];
     for (const id of ids) {
@@ -524,7 +581,8 @@ describe('pipeline: landing → import → downstream on real parts', () => {
       (jobs) => jobs.length === 1,
       'the first import job',
     );
-    emulator.jobs.hang(job[0]?.jobId ?? '');
+    assert.equal(emulator.jobs.hang(job[0]?.jobId ?? ''), true, 'the first job is still running when held');
+    emulator.updateSettings({ speed: { megabytesPerSecond: null } });
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
     emulator.jobs.release(job[0]?.jobId ?? '');
