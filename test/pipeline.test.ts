@@ -17,7 +17,14 @@ import {
 } from '@aws-sdk/client-healthlake';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { WorkflowFailedError, type Client } from '@temporalio/client';
-import { ActivityFailure, ApplicationFailure, ChildWorkflowFailure, RetryState } from '@temporalio/common';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancelledFailure,
+  ChildWorkflowFailure,
+  RetryState,
+} from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
 import {
   bundleWorkflowCode,
   DefaultLogger,
@@ -42,7 +49,12 @@ import {
 import type { FhirPipelineOutcome, fhirImportHandoverWorkflow } from '../workflows/pipeline';
 import { fhirLandingWorkflow } from '../workflows/landing';
 import { importSearchAttributes } from '../workflows/types';
-import { notifyReceiverWorkflow, stopReceivingSignal } from './fixtures/pipeline-workflows';
+import { createPipelineActivities } from '../activities/pipeline';
+import {
+  notifyReceiverWorkflow,
+  stopReceivingSignal,
+  typedFailureWorkflow,
+} from './fixtures/pipeline-workflows';
 import { quietTemporalRuntime } from './helpers/runtime';
 import { waitFor } from './helpers/wait-for';
 
@@ -441,6 +453,54 @@ describe('pipeline: landing → import → downstream on real parts', () => {
       http.close();
     }
   });
+
+  it(
+    'awaitWorkflowResult stops on cancellation while the attached workflow runs on, and keeps its failure type',
+    { timeout: 20_000 },
+    async () => {
+      const activities = createPipelineActivities({ client, heartbeatIntervalMs: 100 });
+      const running = await client.workflow.start(notifyReceiverWorkflow, {
+        taskQueue,
+        workflowId: `${taskQueue}-attach-running`,
+      });
+      const env = new MockActivityEnvironment();
+      let beats = 0;
+      env.on('heartbeat', () => {
+        beats += 1;
+        if (beats === 2) env.cancel();
+      });
+      await assert.rejects(
+        env.run(() => activities.awaitWorkflowResult({ workflowId: running.workflowId })),
+        (err: unknown) => err instanceof CancelledFailure,
+      );
+      assert.equal(beats, 2);
+      assert.equal((await running.describe()).status.name, 'RUNNING');
+
+      const failed = await client.workflow.start(typedFailureWorkflow, {
+        taskQueue,
+        workflowId: `${taskQueue}-attach-failed`,
+        args: ['ValidationException'],
+      });
+      await running.terminate('test: attached workflow lost');
+      const cases: Array<[string, string, string]> = [
+        [failed.workflowId, 'ValidationException', 'input is wrong'],
+        [running.workflowId, 'AttachedWorkflowFailed', 'test: attached workflow lost'],
+      ];
+      for (const [workflowId, type, reason] of cases) {
+        await assert.rejects(
+          new MockActivityEnvironment().run(() => activities.awaitWorkflowResult({ workflowId })),
+          (err: unknown) => {
+            assert.ok(err instanceof ApplicationFailure, String(err));
+            assert.deepEqual(
+              [err.type, err.nonRetryable, err.message],
+              [type, true, `workflow ${workflowId} closed without a result: ${reason}`],
+            );
+            return true;
+          },
+        );
+      }
+    },
+  );
 
   it('a pipeline terminated mid-import and run again attaches to the same import and job', async () => {
     const datastoreId = await createDatastore();
