@@ -46,7 +46,12 @@ import {
   fhirHandoverSignalWithStartOptions,
   type FhirImportHandoff,
 } from '../workflows/pipeline-types';
-import type { FhirPipelineOutcome, fhirImportHandoverWorkflow } from '../workflows/pipeline';
+import {
+  EXTERNAL_WORKFLOW_NOT_FOUND,
+  isExternalWorkflowNotFound,
+  type FhirPipelineOutcome,
+  type fhirImportHandoverWorkflow,
+} from '../workflows/pipeline';
 import { fhirLandingWorkflow } from '../workflows/landing';
 import { importSearchAttributes } from '../workflows/types';
 import { createPipelineActivities } from '../activities/pipeline';
@@ -205,7 +210,8 @@ describe('pipeline: landing → import → downstream on real parts', () => {
           },
         },
       ],
-      notify: [{ workflowId: receiver.workflowId }],
+      // A listener that does not exist is skipped: the import has succeeded.
+      notify: [{ workflowId: receiver.workflowId }, { workflowId: `${key}-no-such-listener` }],
     });
     const result: FhirLandingResult = await client.workflow.execute(fhirLandingWorkflow, {
       taskQueue,
@@ -675,5 +681,22 @@ describe('pipeline: landing → import → downstream on real parts', () => {
       for (const worker of replacement) worker.shutdown();
       await replacementRun;
     }
+  });
+});
+
+describe('pipeline: pure helpers', () => {
+  it('isExternalWorkflowNotFound: only the not-found signal failure is skipped', () => {
+    const table: Array<[unknown, boolean]> = [
+      [ApplicationFailure.create({ type: EXTERNAL_WORKFLOW_NOT_FOUND }), true],
+      [ApplicationFailure.create({ type: 'SignalExternalWorkflowExecutionFailedCauseUnspecified' }), false],
+      [ApplicationFailure.create({ type: 'SignalCountLimitExceeded' }), false],
+      [new CancelledFailure('cancelled'), false],
+      [new Error(EXTERNAL_WORKFLOW_NOT_FOUND), false],
+      [undefined, false],
+    ];
+    assert.deepEqual(
+      table.map(([err]) => isExternalWorkflowNotFound(err)),
+      table.map(([, expected]) => expected),
+    );
   });
 });

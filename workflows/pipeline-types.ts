@@ -54,7 +54,11 @@ export interface DownstreamStart {
 export interface PipelineHandoffOptions {
   /** Started as abandoned children (they outlive the pipeline), each once. @default [] */
   readonly then?: readonly DownstreamWorkflow[];
-  /** Signalled once each with the result. @default [] */
+  /**
+   * Signalled with the result, at least once each (a pipeline run again after a termination signals
+   * again): dedupe by {@link FhirImportHandoff.handoffId}. A target that does not exist is skipped.
+   * @default []
+   */
   readonly notify?: readonly NotifyTarget[];
 }
 

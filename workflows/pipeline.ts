@@ -8,7 +8,6 @@ import {
   condition,
   executeChild,
   getExternalWorkflowHandle,
-  isCancellation,
   log,
   ParentClosePolicy,
   proxyActivities,
@@ -98,11 +97,21 @@ async function importOnce(
   }
 }
 
+/** Failure type the workflow SDK gives a signal to a workflow that does not exist or has closed. */
+export const EXTERNAL_WORKFLOW_NOT_FOUND = 'ExternalWorkflowExecutionNotFound';
+
+/** Whether a failed `signal` to an external workflow failed because that workflow is not there. */
+export function isExternalWorkflowNotFound(err: unknown): boolean {
+  return err instanceof ApplicationFailure && err.type === EXTERNAL_WORKFLOW_NOT_FOUND;
+}
+
 /**
  * Hands an import's result on: starts each `then` workflow as an abandoned child (it outlives the
  * caller) with a deterministic id — found already started means an earlier attempt did it — and
- * signals each `notify` workflow once. A notify target that does not exist is logged and skipped:
- * the import has succeeded and a missing listener must not undo that.
+ * signals each `notify` workflow. Signals are delivered at least once: a pipeline run again after a
+ * termination signals again, so receivers dedupe by `handoffId`. A notify target that does not
+ * exist (or has closed) is logged and skipped: the import has succeeded and a missing listener must
+ * not undo that; any other signal failure fails the caller.
  */
 export async function handOffFhirImportResult(
   handoff: FhirImportHandoff,
@@ -135,8 +144,9 @@ export async function handOffFhirImportResult(
       );
       notified.push(target.workflowId);
     } catch (err) {
-      if (isCancellation(err)) throw err;
-      log.warn('could not notify workflow', { workflowId: target.workflowId, error: String(err) });
+      // Only a listener that is gone is skipped; anything else (cancellation, a limit) fails loudly.
+      if (!isExternalWorkflowNotFound(err)) throw err;
+      log.warn('notify target does not exist or has closed; skipped', { workflowId: target.workflowId });
     }
   }
   return { downstream, notified };
