@@ -1,5 +1,6 @@
 // What an error thrown by a HealthLake (or S3) SDK call means: fail at once, retry with backoff,
 // or the call was aborted because the activity was cancelled. Pure: it reads only the error.
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { ImportFailureType } from '../workflows/types';
 
 /** The decision for one error. `type` is the AWS error name (or the network error code). */
@@ -98,4 +99,19 @@ function networkCode(err: unknown): string | undefined {
     current = cause;
   }
   return undefined;
+}
+
+/**
+ * The activity-boundary form of {@link classifyAwsError}: `fail` → non-retryable `ApplicationFailure`
+ * with the AWS name as `type`; `retry` → retryable one; `aborted` → `CancelledFailure`. `operation`
+ * names the call in the message, e.g. `S3 PutObject` or `StartFHIRExportJob`.
+ */
+export function awsErrorToFailure(err: unknown, operation: string): Error {
+  const decision = classifyAwsError(err);
+  if (decision.kind === 'aborted') return new CancelledFailure(`${operation} aborted: activity cancelled`);
+  return ApplicationFailure.create({
+    message: `${operation} failed with ${decision.type}: ${decision.message}`,
+    type: decision.type,
+    nonRetryable: decision.kind === 'fail',
+  });
 }

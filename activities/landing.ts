@@ -14,7 +14,7 @@ import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { GetObjectCommand, HeadObjectCommand, S3ServiceException, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { joinS3Key, listObjects, parseS3Uri, S3UriError } from '../emulator/s3';
-import { classifyAwsError } from './aws-errors';
+import { awsErrorToFailure } from './aws-errors';
 import type { LandedObject, LandingManifest } from '../workflows/manifest';
 import { buildLandingManifest } from '../workflows/landing-manifest';
 import type { LandFhirInput, LandingProgress, LandingSource } from '../workflows/landing-types';
@@ -329,13 +329,7 @@ function toFailure(err: unknown): unknown {
     return ApplicationFailure.create({ message: err.message, type: err.type, nonRetryable: true });
   }
   if (err instanceof ApplicationFailure || !isAwsServiceError(err)) return err;
-  const decision = classifyAwsError(err);
-  if (decision.kind === 'aborted') return err;
-  return ApplicationFailure.create({
-    message: `S3 ${decision.type}: ${decision.message}`,
-    type: decision.type,
-    nonRetryable: decision.kind === 'fail',
-  });
+  return awsErrorToFailure(err, 'S3');
 }
 
 /** An answer from an AWS service (S3 here): it carries the SDK's `$metadata`. */

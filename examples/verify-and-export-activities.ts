@@ -8,7 +8,9 @@ import {
 import type { S3Client } from '@aws-sdk/client-s3';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import { awsErrorToFailure } from '../activities/aws-errors';
 import { importClientToken } from '../activities/import';
+import { classifyImportStatus } from '../workflows/import-status';
 import { joinS3Key, listObjects, parseS3Uri, readObjectLines } from '../emulator/s3';
 
 export interface VerifyAndExportDeps {
@@ -34,13 +36,42 @@ export interface ExportOutcome {
   readonly files: number;
 }
 
-const TERMINAL_EXPORT_STATUSES = [
-  'COMPLETED',
-  'COMPLETED_WITH_ERRORS',
-  'FAILED',
-  'CANCEL_COMPLETED',
-  'CANCEL_FAILED',
-];
+/** Failure types of the export activity (all non-retryable: the job has ended, or speaks a status we do not know). */
+export const ExportFailureType = {
+  ExportJobFailed: 'ExportJobFailed',
+  ExportJobCancelled: 'ExportJobCancelled',
+  ExportJobStatusUnknown: 'ExportJobStatusUnknown',
+} as const;
+export type ExportFailureType = (typeof ExportFailureType)[keyof typeof ExportFailureType];
+
+/** What an export job status means for the waiting activity. */
+export type ExportStatusOutcome =
+  | { readonly kind: 'waiting' }
+  | { readonly kind: 'completed' }
+  | { readonly kind: 'fail'; readonly type: ExportFailureType };
+
+/**
+ * Classifies an export `JobStatus` (the same enum as imports, so it reads `classifyImportStatus`):
+ * SUBMITTED, QUEUED, IN_PROGRESS and CANCEL_SUBMITTED/CANCEL_IN_PROGRESS keep waiting; COMPLETED and
+ * COMPLETED_WITH_ERRORS are done; FAILED and CANCEL_COMPLETED/CANCEL_FAILED fail; a missing or
+ * unknown status fails too — never "keep waiting" on a status we do not know.
+ */
+export function classifyExportStatus(status: string | undefined): ExportStatusOutcome {
+  if (status === undefined) return { kind: 'fail', type: ExportFailureType.ExportJobStatusUnknown };
+  switch (classifyImportStatus(status).kind) {
+    case 'waiting':
+      return { kind: 'waiting' };
+    case 'completed':
+    case 'completed-with-errors':
+      return { kind: 'completed' };
+    case 'failed':
+      return { kind: 'fail', type: ExportFailureType.ExportJobFailed };
+    case 'cancelled':
+      return { kind: 'fail', type: ExportFailureType.ExportJobCancelled };
+    case 'unknown':
+      return { kind: 'fail', type: ExportFailureType.ExportJobStatusUnknown };
+  }
+}
 
 async function countLines(
   s3: S3Client,
@@ -87,8 +118,9 @@ export function createVerifyAndExportActivities(deps: VerifyAndExportDeps) {
     },
 
     /**
-     * Starts the export once per `identity` (a deterministic ClientToken), waits for a terminal
-     * status heartbeating, and counts the resources it wrote.
+     * Starts the export once per `identity` (a deterministic ClientToken), waits for it to complete
+     * heartbeating, and counts the resources it wrote. A FAILED, cancelled, missing or unknown status
+     * fails non-retryably (`ExportFailureType`); SDK errors are classified by `classifyAwsError`.
      */
     async exportDatastore(input: {
       readonly identity: string;
@@ -100,32 +132,60 @@ export function createVerifyAndExportActivities(deps: VerifyAndExportDeps) {
     }): Promise<ExportOutcome> {
       const context = Context.current();
       const abortSignal = context.cancellationSignal;
-      const started = await healthLake.send(
-        new StartFHIRExportJobCommand({
-          DatastoreId: input.datastoreId,
-          DataAccessRoleArn: input.dataAccessRoleArn,
-          OutputDataConfig: { S3Configuration: { S3Uri: input.outputS3Uri, KmsKeyId: input.kmsKeyId } },
-          JobName: `export-${importClientToken(input.identity).slice(0, 16)}`,
-          ClientToken: importClientToken(input.identity),
-        }),
-        { abortSignal },
+      const send = async <T>(operation: string, call: () => Promise<T>): Promise<T> => {
+        try {
+          return await call();
+        } catch (err) {
+          throw awsErrorToFailure(err, operation);
+        }
+      };
+      const started = await send('StartFHIRExportJob', () =>
+        healthLake.send(
+          new StartFHIRExportJobCommand({
+            DatastoreId: input.datastoreId,
+            DataAccessRoleArn: input.dataAccessRoleArn,
+            OutputDataConfig: { S3Configuration: { S3Uri: input.outputS3Uri, KmsKeyId: input.kmsKeyId } },
+            JobName: `export-${importClientToken(input.identity).slice(0, 16)}`,
+            ClientToken: importClientToken(input.identity),
+          }),
+          { abortSignal },
+        ),
       );
       const jobId = started.JobId ?? '';
-      let status = started.JobStatus ?? 'SUBMITTED';
-      while (!TERMINAL_EXPORT_STATUSES.includes(status)) {
+      let status: string | undefined = started.JobStatus;
+      for (;;) {
+        const outcome = classifyExportStatus(status);
+        if (outcome.kind === 'completed') break;
+        if (outcome.kind === 'fail') {
+          throw ApplicationFailure.create({
+            message: `export job ${jobId} JobStatus "${status ?? '<missing>'}" is not a successful end`,
+            type: outcome.type,
+            nonRetryable: true,
+          });
+        }
         context.heartbeat({ jobId, status });
         await context.sleep(input.pollIntervalMs);
-        const described = await healthLake.send(
-          new DescribeFHIRExportJobCommand({ DatastoreId: input.datastoreId, JobId: jobId }),
-          { abortSignal },
+        const described = await send('DescribeFHIRExportJob', () =>
+          healthLake.send(
+            new DescribeFHIRExportJobCommand({ DatastoreId: input.datastoreId, JobId: jobId }),
+            {
+              abortSignal,
+            },
+          ),
         );
-        status = described.ExportJobProperties?.JobStatus ?? status;
+        status = described.ExportJobProperties?.JobStatus;
       }
       const base = input.outputS3Uri.endsWith('/') ? input.outputS3Uri : `${input.outputS3Uri}/`;
       const outputFolderS3Uri = `${base}${input.datastoreId}-FHIR_EXPORT-${jobId}/`;
       const { bucket, prefix } = parseS3Uri(outputFolderS3Uri);
-      const written = status === 'COMPLETED' ? await countLines(s3, bucket, prefix) : { lines: 0, files: 0 };
-      return { jobId, status, outputFolderS3Uri, exportedResources: written.lines, files: written.files };
+      const written = await countLines(s3, bucket, prefix);
+      return {
+        jobId,
+        status: status ?? '',
+        outputFolderS3Uri,
+        exportedResources: written.lines,
+        files: written.files,
+      };
     },
   };
 }

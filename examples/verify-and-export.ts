@@ -32,6 +32,9 @@ export interface VerifyAndExportResult {
 
 type Activities = ReturnType<typeof createVerifyAndExportActivities>;
 
+/** Attempts of the export activity (retryable errors only). */
+const EXPORT_MAXIMUM_ATTEMPTS = 5;
+
 const { readImportOutput } = proxyActivities<Activities>({
   startToCloseTimeout: '5 minutes',
   retry: { maximumAttempts: 5 },
@@ -75,6 +78,10 @@ export async function verifyAndExportWorkflow(handoff: FhirImportHandoff): Promi
   const { exportDatastore } = proxyActivities<Activities>({
     startToCloseTimeout: '1 hour',
     heartbeatTimeout: Math.max(3 * (context.pollIntervalMs ?? 1_000), 10_000),
+    // The activity fails for good on a failed/cancelled/unknown export and on AWS errors no retry
+    // fixes; the limit bounds the rest (throttling, 5xx, network). The ClientToken makes a retry
+    // attach to the same export job.
+    retry: { maximumAttempts: EXPORT_MAXIMUM_ATTEMPTS },
   });
   const exported = await exportDatastore({
     identity: `${workflowInfo().namespace}/${workflowInfo().workflowId}`,

@@ -320,7 +320,7 @@ describe('landing activity on moto S3', () => {
         assert.ok(err instanceof ApplicationFailure, String(err));
         assert.deepEqual(
           [err.type, err.nonRetryable, err.message],
-          ['NoSuchBucket', true, 'S3 NoSuchBucket: The specified bucket does not exist'],
+          ['NoSuchBucket', true, 'S3 failed with NoSuchBucket: The specified bucket does not exist'],
         );
         return true;
       },

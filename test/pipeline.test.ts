@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
+  JobStatus,
   CreateFHIRDatastoreCommand,
   DescribeFHIRDatastoreCommand,
   HealthLakeClient,
@@ -36,6 +37,11 @@ import { generateFhirData, writeFhirDataToDir, type GeneratedFhirData } from '..
 import { createS3Client, ensureBucket, LOCAL_S3_CREDENTIALS, putObjectText } from '../emulator/s3';
 import { startS3Server, type S3ServerHandle } from '../emulator/s3-server';
 import type { VerifyAndExportResult, verifyAndExportWorkflow } from '../examples/verify-and-export';
+import {
+  classifyExportStatus,
+  createVerifyAndExportActivities,
+  type ExportStatusOutcome,
+} from '../examples/verify-and-export-activities';
 import { ownLandingWorkflow } from '../examples/own-landing';
 import { createExampleWorkers } from '../examples/worker';
 import { createLocalTestEnv, type LocalTestEnv } from '../worker/dev-server';
@@ -508,6 +514,49 @@ describe('pipeline: landing → import → downstream on real parts', () => {
     },
   );
 
+  it('the example export fails non-retryably on a FAILED export and on an unknown data store', async () => {
+    const datastoreId = await createDatastore();
+    const activities = createVerifyAndExportActivities({ s3, healthLake });
+    const exportInput = (id: string, identity: string) => ({
+      identity: `${taskQueue}-${identity}`,
+      datastoreId: id,
+      outputS3Uri: `s3://${BUCKET}/${taskQueue}-export-fails/`,
+      kmsKeyId: KMS_KEY_ID,
+      dataAccessRoleArn: ROLE_ARN,
+      pollIntervalMs: 50,
+    });
+    emulator.updateSettings({ speed: { megabytesPerSecond: SLOW_MB_PER_SECOND } });
+    let failedJob: boolean | undefined;
+    const env = new MockActivityEnvironment();
+    env.on('heartbeat', (details: { jobId: string }) => {
+      failedJob ??= emulator.jobs.fail(details.jobId, 'test: export broke');
+    });
+    try {
+      await assert.rejects(
+        env.run(() => activities.exportDatastore(exportInput(datastoreId, 'failed'))),
+        (err: unknown) => {
+          assert.ok(err instanceof ApplicationFailure, String(err));
+          assert.deepEqual([err.type, err.nonRetryable], ['ExportJobFailed', true]);
+          assert.match(err.message, /^export job \S+ JobStatus "FAILED" is not a successful end$/);
+          return true;
+        },
+      );
+    } finally {
+      emulator.updateSettings({ speed: { megabytesPerSecond: null } });
+    }
+    assert.equal(failedJob, true);
+    await assert.rejects(
+      new MockActivityEnvironment().run(() =>
+        activities.exportDatastore(exportInput('0'.repeat(32), 'nostore')),
+      ),
+      (err: unknown) => {
+        assert.ok(err instanceof ApplicationFailure, String(err));
+        assert.deepEqual([err.type, err.nonRetryable], ['ResourceNotFoundException', true]);
+        return true;
+      },
+    );
+  });
+
   it('a pipeline terminated mid-import and run again attaches to the same import and job', async () => {
     const datastoreId = await createDatastore();
     const key = `${taskQueue}-rerun`;
@@ -685,6 +734,32 @@ describe('pipeline: landing → import → downstream on real parts', () => {
 });
 
 describe('pipeline: pure helpers', () => {
+  it('classifyExportStatus: every JobStatus member, and a missing or unknown status fails', () => {
+    const table: Array<[string | undefined, ExportStatusOutcome]> = [
+      [JobStatus.SUBMITTED, { kind: 'waiting' }],
+      [JobStatus.QUEUED, { kind: 'waiting' }],
+      [JobStatus.IN_PROGRESS, { kind: 'waiting' }],
+      [JobStatus.CANCEL_SUBMITTED, { kind: 'waiting' }],
+      [JobStatus.CANCEL_IN_PROGRESS, { kind: 'waiting' }],
+      [JobStatus.COMPLETED, { kind: 'completed' }],
+      [JobStatus.COMPLETED_WITH_ERRORS, { kind: 'completed' }],
+      [JobStatus.FAILED, { kind: 'fail', type: 'ExportJobFailed' }],
+      [JobStatus.CANCEL_COMPLETED, { kind: 'fail', type: 'ExportJobCancelled' }],
+      [JobStatus.CANCEL_FAILED, { kind: 'fail', type: 'ExportJobCancelled' }],
+      ['PAUSED', { kind: 'fail', type: 'ExportJobStatusUnknown' }],
+      [undefined, { kind: 'fail', type: 'ExportJobStatusUnknown' }],
+    ];
+    // The table covers every member the SDK knows.
+    assert.deepEqual(
+      Object.values(JobStatus).filter((status) => !table.some(([s]) => s === status)),
+      [],
+    );
+    assert.deepEqual(
+      table.map(([status]) => classifyExportStatus(status)),
+      table.map(([, outcome]) => outcome),
+    );
+  });
+
   it('isExternalWorkflowNotFound: only the not-found signal failure is skipped', () => {
     const table: Array<[unknown, boolean]> = [
       [ApplicationFailure.create({ type: EXTERNAL_WORKFLOW_NOT_FOUND }), true],
