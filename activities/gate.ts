@@ -26,7 +26,8 @@ export interface RequestGateInput {
 
 export interface WatchGateHolderInput {
   readonly workflowId: string;
-  readonly runId: string;
+  /** The run to watch. @default the latest run (following continue-as-new) */
+  readonly runId?: string;
   /** Time between two checks of the holder's status, in ms. */
   readonly checkIntervalMs: number;
 }

@@ -25,6 +25,12 @@ export interface GateRequest {
   readonly label?: string;
   /** When the request was made, in epoch ms (workflow time of the requester). */
   readonly requestedAtMs: number;
+  /**
+   * A workflow the lease also covers (for the pipeline: its abandoned import child, whose HealthLake
+   * job may outlive the holder). The lease ends only once this workflow has closed too, whether the
+   * holder released it or closed. @default undefined (the lease follows the holder only)
+   */
+  readonly guardWorkflowId?: string;
 }
 
 /** A grant: the gate's lease to one holder, ended by a release or by the holder closing. */
@@ -38,6 +44,8 @@ export interface GateLease {
   readonly grantedAtMs: number;
   /** The gate that granted it, so the holder can release without knowing the data store. */
   readonly gateWorkflowId: string;
+  /** {@link GateRequest.guardWorkflowId}, when the request named one. */
+  readonly guardWorkflowId?: string;
 }
 
 /** Why a lease ended: the holder released it, or the gate saw the holder closed without releasing. */
@@ -60,6 +68,11 @@ export interface GateLeaseRecord {
 export interface GateState {
   readonly datastoreId: string;
   readonly holder?: GateLease;
+  /**
+   * True while the holder has released or closed but the lease waits for its
+   * {@link GateLease.guardWorkflowId} (e.g. an import whose job still runs) to close.
+   */
+  readonly awaitingGuard: boolean;
   readonly queue: readonly GateRequest[];
   /** Leases granted since the gate first started (carried across continue-as-new). */
   readonly leasesGranted: number;

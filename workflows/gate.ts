@@ -49,6 +49,10 @@ export interface GateSettings {
 /** What a gate run carries over to the next through continue-as-new. */
 export interface GateCarriedState {
   readonly holder?: GateLease;
+  /** The holder has released or closed; the lease waits for its guard workflow to close. */
+  readonly awaitingGuard?: boolean;
+  /** The holder released (rather than closed): the lease's end will read `released`. */
+  readonly holderReleased?: boolean;
   readonly queue: readonly GateRequest[];
   readonly leasesGranted: number;
   readonly recentLeases: readonly GateLeaseRecord[];
@@ -96,6 +100,9 @@ export function describeGate(state: GateState): string {
       ? `Holder: \`${state.holder.label}\` (lease #${state.holder.leaseNumber}, workflow \`${state.holder.holderWorkflowId}\`)`
       : 'Holder: none',
   );
+  if (state.holder?.guardWorkflowId !== undefined && state.awaitingGuard) {
+    lines.push(`Held until \`${state.holder.guardWorkflowId}\` closes (the holder has released or closed)`);
+  }
   lines.push(
     `Queue (${state.queue.length}): ${state.queue.map((r) => `\`${r.label ?? r.holderWorkflowId}\``).join(' → ') || 'empty'}`,
   );
@@ -114,6 +121,8 @@ export async function healthLakeGateWorkflow(input: HealthLakeGateInput): Promis
   const carried = input.carried;
   const queue: GateRequest[] = [...(carried?.queue ?? [])];
   let holder: GateLease | undefined = carried?.holder;
+  let awaitingGuard = carried?.awaitingGuard ?? false;
+  let holderReleased = carried?.holderReleased ?? false;
   let leasesGranted = carried?.leasesGranted ?? 0;
   let recentLeases: GateLeaseRecord[] = [...(carried?.recentLeases ?? [])];
   let doneRequestIds: string[] = [...(carried?.doneRequestIds ?? [])];
@@ -131,6 +140,7 @@ export async function healthLakeGateWorkflow(input: HealthLakeGateInput): Promis
   const state = (): GateState => ({
     datastoreId: input.datastoreId,
     holder,
+    awaitingGuard,
     queue: [...queue],
     leasesGranted,
     recentLeases: [...recentLeases],
@@ -140,6 +150,8 @@ export async function healthLakeGateWorkflow(input: HealthLakeGateInput): Promis
   const endLease = (lease: GateLease, end: GateLeaseEnd) => {
     if (holder?.leaseNumber !== lease.leaseNumber) return;
     holder = undefined;
+    awaitingGuard = false;
+    holderReleased = false;
     recentLeases = keepLast(
       [
         ...recentLeases,
@@ -172,7 +184,16 @@ export async function healthLakeGateWorkflow(input: HealthLakeGateInput): Promis
 
   setHandler(gateReleaseSignal, ({ requestId }) => {
     if (holder?.requestId === requestId) {
-      endLease(holder, GateLeaseEnd.released);
+      if (holder.guardWorkflowId === undefined) {
+        endLease(holder, GateLeaseEnd.released);
+      } else if (!holderReleased) {
+        // Held on until the guard (the import) closes: watch it instead of the holder.
+        holderReleased = true;
+        awaitingGuard = true;
+        watchScope?.cancel();
+        watch(holder);
+        refreshDetails();
+      }
       return;
     }
     const queued = queue.findIndex((r) => r.requestId === requestId);
@@ -184,20 +205,32 @@ export async function healthLakeGateWorkflow(input: HealthLakeGateInput): Promis
 
   setHandler(gateStateQuery, state);
 
-  const watch = (lease: GateLease) => {
+  // Watches the holder's run until it closes, then the guard workflow (if any) until it closes too.
+  // After a release (or after continue-as-new while awaiting the guard) only the guard is watched.
+  function watch(lease: GateLease): void {
     watchedLease = lease.leaseNumber;
     const scope = new CancellationScope();
     watchScope = scope;
     scope
-      .run(() =>
-        acts.watchGateHolder({
-          workflowId: lease.holderWorkflowId,
-          runId: lease.holderRunId,
-          checkIntervalMs: settings.holderCheckIntervalMs,
-        }),
-      )
+      .run(async () => {
+        if (!awaitingGuard) {
+          await acts.watchGateHolder({
+            workflowId: lease.holderWorkflowId,
+            runId: lease.holderRunId,
+            checkIntervalMs: settings.holderCheckIntervalMs,
+          });
+        }
+        if (lease.guardWorkflowId !== undefined) {
+          awaitingGuard = true;
+          refreshDetails();
+          await acts.watchGateHolder({
+            workflowId: lease.guardWorkflowId,
+            checkIntervalMs: settings.holderCheckIntervalMs,
+          });
+        }
+      })
       .then(
-        () => endLease(lease, GateLeaseEnd.holderClosed),
+        () => endLease(lease, holderReleased ? GateLeaseEnd.released : GateLeaseEnd.holderClosed),
         (err: unknown) => {
           if (isCancellation(err)) return;
           // The watcher retries transient errors itself; a final failure means we cannot see the
@@ -206,7 +239,7 @@ export async function healthLakeGateWorkflow(input: HealthLakeGateInput): Promis
           endLease(lease, GateLeaseEnd.holderUnreachable);
         },
       );
-  };
+  }
 
   const grant = async (request: GateRequest): Promise<void> => {
     leasesGranted += 1;
@@ -219,6 +252,7 @@ export async function healthLakeGateWorkflow(input: HealthLakeGateInput): Promis
       leaseNumber: leasesGranted,
       grantedAtMs: workflowNowMs(),
       gateWorkflowId: workflowInfo().workflowId,
+      ...(request.guardWorkflowId === undefined ? {} : { guardWorkflowId: request.guardWorkflowId }),
     };
     holder = lease;
     refreshDetails();
@@ -252,7 +286,15 @@ export async function healthLakeGateWorkflow(input: HealthLakeGateInput): Promis
       const next: HealthLakeGateInput = {
         datastoreId: input.datastoreId,
         settings: input.settings,
-        carried: { holder, queue, leasesGranted, recentLeases, doneRequestIds },
+        carried: {
+          holder,
+          awaitingGuard,
+          holderReleased,
+          queue,
+          leasesGranted,
+          recentLeases,
+          doneRequestIds,
+        },
       };
       await continueAsNew<typeof healthLakeGateWorkflow>(next);
     }
@@ -282,6 +324,11 @@ export interface AcquireGateOptions {
   readonly gateTaskQueue?: string;
   /** Gate settings used when this request starts the gate. @default DEFAULT_GATE_SETTINGS */
   readonly gateSettings?: GateSettings;
+  /**
+   * A workflow the lease also covers: the gate holds the lease until it has closed too, even after
+   * the caller released or closed (see {@link GateRequest.guardWorkflowId}). @default undefined
+   */
+  readonly guardWorkflowId?: string;
   /**
    * While queued, re-send the (idempotent) request this often, so a gate that ended or was
    * terminated is started again, in ms. @default 300_000
@@ -322,6 +369,7 @@ export async function acquireHealthLakeGate(options: AcquireGateOptions): Promis
     holderRunId: info.runId,
     label: options.label ?? info.workflowId,
     requestedAtMs: workflowNowMs(),
+    ...(options.guardWorkflowId === undefined ? {} : { guardWorkflowId: options.guardWorkflowId }),
   };
   const gateId = gateWorkflowId(options.datastoreId);
   const taskQueue = options.gateTaskQueue ?? info.taskQueue;

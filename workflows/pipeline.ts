@@ -184,6 +184,9 @@ export async function runFhirImportWithManifest(options: RunFhirImportOptions): 
           {
             datastoreId: options.import.datastoreId,
             label: importWorkflowId,
+            // The import is abandoned on parent close: if this pipeline is terminated or cancelled
+            // while the import's job runs, the data store stays taken until the import closes.
+            guardWorkflowId: importWorkflowId,
             gateTaskQueue: gate.taskQueue,
             gateSettings: gate.settings,
           },
