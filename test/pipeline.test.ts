@@ -586,66 +586,74 @@ describe('pipeline: landing → import → downstream on real parts', () => {
     assert.equal(await countExecutions(client, `WorkflowId = '${key}'`), 2);
   });
 
-  it('a pipeline terminated mid-import keeps the data store taken until its abandoned import closes', async () => {
-    const datastoreId = await createDatastore();
-    emulator.updateSettings({ speed: { megabytesPerSecond: SLOW_MB_PER_SECOND } });
-    try {
-      seq += 1;
-      const aId = `${taskQueue}-guard-a-${seq}`;
-      const bId = `${taskQueue}-guard-b-${seq}`;
-      const a = await client.workflow.start(fhirLandingWorkflow, {
-        taskQueue,
-        workflowId: aId,
-        args: [pipelineInput(datastoreId, aId)],
-      });
-      const [aJob] = await waitFor(
-        () => importJobs(datastoreId),
-        (jobs) => jobs.length === 1,
-        "A's job",
-      );
-      assert.equal(emulator.jobs.hang(aJob?.jobId ?? ''), true, "A's job is still running when held");
-      const b = await client.workflow.start(fhirLandingWorkflow, {
-        taskQueue,
-        workflowId: bId,
-        args: [pipelineInput(datastoreId, bId)],
-      });
-      const gate = () => client.workflow.getHandle(gateWorkflowId(datastoreId)).query(gateStateQuery);
-      await waitFor(gate, (s) => s.queue.length === 1, 'B to queue');
-      await a.terminate('test: pipeline lost mid-import');
-      // The gate has seen A's run close and now waits for A's import (its job is held running).
-      const held = await waitFor(gate, (s) => s.awaitingGuard, "the gate to wait for A's import");
-      assert.deepEqual(
-        [
-          held.holder?.holderWorkflowId,
-          held.holder?.guardWorkflowId,
-          held.queue.map((r) => r.holderWorkflowId),
-        ],
-        [aId, `${aId}-import`, [bId]],
-      );
-      assert.equal(importJobs(datastoreId).length, 1);
-      emulator.updateSettings({ speed: { megabytesPerSecond: null } });
-      emulator.jobs.release(aJob?.jobId ?? '');
+  for (const ending of ['terminated', 'cancelled'] as const) {
+    it(`a pipeline ${ending} mid-import keeps the data store taken until its import closes`, async () => {
+      const datastoreId = await createDatastore();
+      emulator.updateSettings({ speed: { megabytesPerSecond: SLOW_MB_PER_SECOND } });
+      try {
+        seq += 1;
+        const aId = `${taskQueue}-guard-a-${seq}`;
+        const bId = `${taskQueue}-guard-b-${seq}`;
+        const a = await client.workflow.start(fhirLandingWorkflow, {
+          taskQueue,
+          workflowId: aId,
+          args: [pipelineInput(datastoreId, aId)],
+        });
+        const [aJob] = await waitFor(
+          () => importJobs(datastoreId),
+          (jobs) => jobs.length === 1,
+          "A's job",
+        );
+        assert.equal(emulator.jobs.hang(aJob?.jobId ?? ''), true, "A's job is still running when held");
+        const b = await client.workflow.start(fhirLandingWorkflow, {
+          taskQueue,
+          workflowId: bId,
+          args: [pipelineInput(datastoreId, bId)],
+        });
+        const gate = () => client.workflow.getHandle(gateWorkflowId(datastoreId)).query(gateStateQuery);
+        await waitFor(gate, (s) => s.queue.length === 1, 'B to queue');
+        if (ending === 'terminated') {
+          await a.terminate('test: pipeline lost mid-import');
+        } else {
+          await a.cancel();
+          await assert.rejects(a.result(), (err: unknown) => err instanceof WorkflowFailedError);
+        }
+        // The gate has seen A release or close and now waits for A's import (its job is held running).
+        const held = await waitFor(gate, (s) => s.awaitingGuard, "the gate to wait for A's import");
+        assert.deepEqual(
+          [
+            held.holder?.holderWorkflowId,
+            held.holder?.guardWorkflowId,
+            held.queue.map((r) => r.holderWorkflowId),
+          ],
+          [aId, `${aId}-import`, [bId]],
+        );
+        assert.equal((await client.workflow.getHandle(`${aId}-import`).describe()).status.name, 'RUNNING');
+        assert.equal(importJobs(datastoreId).length, 1);
+        emulator.updateSettings({ speed: { megabytesPerSecond: null } });
+        emulator.jobs.release(aJob?.jobId ?? '');
 
-      const bResult = await b.result();
-      const aImport = (await client.workflow.getHandle(`${aId}-import`).result()) as FhirImportResult;
-      const jobs = importJobs(datastoreId).sort((x, y) => x.submitTimeMs - y.submitTimeMs);
-      assert.deepEqual(
-        jobs.map((j) => j.jobId),
-        [aImport.jobId, bResult.importResult.jobId],
-      );
-      assert.ok((jobs[1]?.submitTimeMs ?? 0) >= (jobs[0]?.endTimeMs ?? Infinity), JSON.stringify(jobs));
-      const final = await waitFor(gate, (s) => s.recentLeases.length === 2, 'both leases to end');
-      assert.deepEqual(
-        final.recentLeases.map((l) => [l.holderWorkflowId, l.end]),
-        [
-          [aId, 'holder-closed'],
-          [bId, 'released'],
-        ],
-      );
-    } finally {
-      emulator.updateSettings({ speed: { megabytesPerSecond: null } });
-    }
-  });
+        const bResult = await b.result();
+        const aImport = (await client.workflow.getHandle(`${aId}-import`).result()) as FhirImportResult;
+        const jobs = importJobs(datastoreId).sort((x, y) => x.submitTimeMs - y.submitTimeMs);
+        assert.deepEqual(
+          jobs.map((j) => j.jobId),
+          [aImport.jobId, bResult.importResult.jobId],
+        );
+        assert.ok((jobs[1]?.submitTimeMs ?? 0) >= (jobs[0]?.endTimeMs ?? Infinity), JSON.stringify(jobs));
+        const final = await waitFor(gate, (s) => s.recentLeases.length === 2, 'both leases to end');
+        assert.deepEqual(
+          final.recentLeases.map((l) => [l.holderWorkflowId, l.end]),
+          [
+            [aId, ending === 'terminated' ? 'holder-closed' : 'released'],
+            [bId, 'released'],
+          ],
+        );
+      } finally {
+        emulator.updateSettings({ speed: { megabytesPerSecond: null } });
+      }
+    });
+  }
 
   it('serialises two pipelines on one data store through the gate, FIFO, both complete', async () => {
     const datastoreId = await createDatastore();

@@ -5,6 +5,7 @@
 import {
   ApplicationFailure,
   allHandlersFinished,
+  ChildWorkflowCancellationType,
   condition,
   executeChild,
   getExternalWorkflowHandle,
@@ -81,8 +82,11 @@ async function importOnce(
       args: [input],
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
       // A terminated pipeline must not take the import (and its running job) down with it: a rerun
-      // of the pipeline attaches to the same import. Cancelling the pipeline still cancels it.
+      // of the pipeline attaches to the same import.
       parentClosePolicy: ParentClosePolicy.ABANDON,
+      // Nor does a cancelled one: HealthLake cannot cancel an import, so the import keeps following
+      // its job to the end, and the gate (guarded by the import) keeps the data store until then.
+      cancellationType: ChildWorkflowCancellationType.ABANDON,
       staticSummary: `FHIR import into data store ${input.datastoreId}`,
     });
   } catch (err) {
@@ -156,7 +160,9 @@ export async function handOffFhirImportResult(
  * Runs the import for a batch that is already landed, and hands the result on. Call it from your
  * own landing workflow with the manifest you built: it waits its turn at the data store's gate,
  * runs `fhirImportWorkflow` as a child with a deterministic id, then starts `then` and signals
- * `notify`. Cancelling the caller cancels the import child and releases the gate.
+ * `notify`. Cancelling (or terminating) the caller stops its wait but not the import child: HealthLake
+ * cannot cancel an import job, so the import follows it to the end, and the gate stays taken until
+ * the import closes. Cancel the import workflow itself to stop following the job.
  *
  * @example
  * // in your workflow, after landing:
