@@ -6,12 +6,15 @@
 //   npx tsx bench/polling-patterns.ts
 // The job is an in-process fake with an exact timeline (SUBMITTED 0.5 s, IN_PROGRESS 24 s with
 // counts moving every 3 s, then COMPLETED), so detection latency is measured against a known end.
-import { waitUntilFHIRImportJobCompleted, type HealthLakeClient } from '@aws-sdk/client-healthlake';
+import {
+  ThrottlingException,
+  waitUntilFHIRImportJobCompleted,
+  type HealthLakeClient,
+} from '@aws-sdk/client-healthlake';
 import { Context } from '@temporalio/activity';
 import { temporal } from '@temporalio/proto';
-import { bundleWorkflowCode, Worker } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { createHealthLakeActivities, type HealthLakeImportApi } from '../activities';
-import { quietTemporalRuntime } from '../test/helpers/runtime';
 import { createLocalTestEnv } from '../worker/dev-server';
 import { DEFAULT_POLL_POLICY, importSearchAttributes, type PollPolicy } from '../workflows/types';
 import type { BenchWaitInput } from './polling-workflows';
@@ -40,17 +43,30 @@ interface FakeJob {
   describes: number;
 }
 
-/** A HealthLake whose jobs follow the fixed timeline above. */
-function fakeHealthLake() {
+/**
+ * A HealthLake whose jobs follow the fixed timeline above (IN_PROGRESS for `runMs`), with
+ * HealthLake's account quota: more than `accountTps` Describe calls in one second are throttled.
+ */
+function fakeHealthLake(runMs = RUN_MS, accountTps = Infinity) {
   const jobs = new Map<string, FakeJob>();
-  const endOf = (job: FakeJob) => job.startMs + SUBMITTED_MS + RUN_MS;
+  const recent: number[] = [];
+  const quota = { throttled: 0, answered: 0, maxPerSecond: 0 };
+  const endOf = (job: FakeJob) => job.startMs + SUBMITTED_MS + runMs;
   const properties = (jobId: string) => {
     const job = jobs.get(jobId)!;
     job.describes++;
     const now = Date.now();
+    while (recent.length > 0 && recent[0]! <= now - 1_000) recent.shift();
+    recent.push(now);
+    quota.maxPerSecond = Math.max(quota.maxPerSecond, recent.length);
+    if (recent.length > accountTps) {
+      quota.throttled++;
+      throw new ThrottlingException({ message: 'Rate exceeded', $metadata: { httpStatusCode: 400 } });
+    }
+    quota.answered++;
     const elapsed = now - job.startMs - SUBMITTED_MS;
     const status = elapsed < 0 ? 'SUBMITTED' : now < endOf(job) ? 'IN_PROGRESS' : 'COMPLETED';
-    const ticks = Math.max(0, Math.floor(Math.min(elapsed, RUN_MS) / PROGRESS_TICK_MS));
+    const ticks = Math.max(0, Math.floor(Math.min(elapsed, runMs) / PROGRESS_TICK_MS));
     return {
       JobId: jobId,
       JobStatus: status,
@@ -79,6 +95,7 @@ function fakeHealthLake() {
   return {
     api,
     client,
+    quota,
     start(jobId: string): void {
       jobs.set(jobId, { startMs: Date.now(), describes: 0 });
     },
@@ -138,7 +155,8 @@ interface PatternRow {
 }
 
 async function main(): Promise<void> {
-  quietTemporalRuntime();
+  // Throttled attempts are expected here by the hundred: log errors only.
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
   const local = await createLocalTestEnv({ searchAttributes: importSearchAttributes });
   const fake = fakeHealthLake();
   const meters = new Map<string, Meter>();
@@ -167,7 +185,7 @@ async function main(): Promise<void> {
     activities,
     workflowBundle: await bundleWorkflowCode({
       workflowsPath: require.resolve('./polling-workflows'),
-      logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error },
+      logger: quietLogger,
     }),
   });
   const client = local.env.client;
@@ -228,6 +246,7 @@ async function main(): Promise<void> {
       }),
     ),
   );
+  const budget = await budgetCheck(local);
   await local.teardown();
   const rows = runs.map(([pattern]) => {
     const mine = samples.filter((sample) => sample.pattern === pattern);
@@ -269,8 +288,121 @@ async function main(): Promise<void> {
       'detection latency ms (max)': r.maxDetectionLatencyMs,
     })),
   );
+  console.log(
+    `\nMeasured at the account budget: ${BUDGET_IMPORTS} imports waiting at once (jobs IN_PROGRESS ${BUDGET_RUN_MS} ms), ` +
+      `HealthLake throttling above 10 Describe/s per account, poll floor ${BUDGET_POLICY.minDelayMs} ms (demand ${BUDGET_IMPORTS} calls/s).`,
+  );
+  console.table(budget);
   printScaleModel();
 }
+
+const BUDGET_IMPORTS = 100;
+const BUDGET_RUN_MS = 10_000;
+const BUDGET_ACCOUNT_TPS = 10;
+/** A phase stops here; imports not done by then are counted and terminated. */
+const BUDGET_TIME_LIMIT_MS = 90_000;
+const BUDGET_QUEUE_RATE = 8;
+const BUDGET_POLICY: PollPolicy = {
+  ...BENCH_POLICY,
+  initialDelayMs: 1_000,
+  minDelayMs: 1_000,
+  maxDelayMs: 1_000,
+};
+
+/**
+ * Many imports against one account's quota, measured: the hybrid on an API task queue limited to
+ * 8 activities/s by the server, vs. the heartbeating loop (whose Describes no queue can limit).
+ */
+async function budgetCheck(local: Awaited<ReturnType<typeof createLocalTestEnv>>) {
+  const rows = [];
+  for (const pattern of ['hybrid, API queue at 8/s', 'heartbeating loop'] as const) {
+    const fake = fakeHealthLake(BUDGET_RUN_MS, BUDGET_ACCOUNT_TPS);
+    const workflowQueue = `bench-budget-${pattern === 'heartbeating loop' ? 'loop' : 'hybrid'}-${Date.now()}`;
+    const apiQueue = `${workflowQueue}-api`;
+    const healthLakeActivities = createHealthLakeActivities({ healthLake: fake.api });
+    const workflowWorker = await Worker.create({
+      connection: local.env.nativeConnection,
+      taskQueue: workflowQueue,
+      workflowBundle: await bundleWorkflowCode({
+        workflowsPath: require.resolve('./polling-workflows'),
+        logger: quietLogger,
+      }),
+      maxConcurrentWorkflowTaskExecutions: 50,
+    });
+    const apiWorker = await Worker.create({
+      connection: local.env.nativeConnection,
+      taskQueue: apiQueue,
+      activities: healthLakeActivities,
+      maxConcurrentActivityTaskExecutions: BUDGET_IMPORTS + 10,
+      ...(pattern === 'heartbeating loop' ? {} : { maxTaskQueueActivitiesPerSecond: BUDGET_QUEUE_RATE }),
+    });
+    const startedMs = Date.now();
+    const ends: number[] = [];
+    const handles = await Promise.all(
+      Array.from({ length: BUDGET_IMPORTS }, (_, index) => {
+        const jobId = `budgetjob${index}`;
+        fake.start(jobId);
+        const base = { datastoreId: DATASTORE, pollPolicy: BUDGET_POLICY, apiTaskQueue: apiQueue };
+        const [workflowType, input] =
+          pattern === 'heartbeating loop'
+            ? ['heartbeatLoopWait', { ...base, jobId }]
+            : [
+                'fhirImportWorkflow',
+                {
+                  ...base,
+                  existingJobId: jobId,
+                  inputS3Uri: 's3://bench/in/',
+                  outputS3Uri: 's3://bench/out',
+                  kmsKeyId: 'alias/bench',
+                  dataAccessRoleArn: 'arn:aws:iam::123456789012:role/bench',
+                },
+              ];
+        return local.env.client.workflow.start(workflowType, {
+          taskQueue: workflowQueue,
+          workflowId: `${workflowQueue}-${index}`,
+          args: [input],
+        });
+      }),
+    );
+    const timeLimit = new Promise<void>((resolve) => setTimeout(resolve, BUDGET_TIME_LIMIT_MS));
+    const all = Promise.all(
+      handles.map(async (handle, index) => {
+        await handle.result();
+        ends.push(Date.now() - fake.endMs(`budgetjob${index}`));
+      }),
+    );
+    const finished = all.then(
+      () => undefined,
+      () => undefined, // terminated stragglers reject; they are counted below
+    );
+    await workflowWorker.runUntil(
+      apiWorker.runUntil(
+        (async () => {
+          await Promise.race([finished, timeLimit]);
+          // Stragglers (if any) are terminated so the bench ends; their count is the result.
+          await Promise.all(
+            handles.map((handle) => handle.terminate('bench time limit').catch(() => undefined)),
+          );
+        })(),
+      ),
+    );
+    const row = {
+      pattern,
+      'max Describe calls in 1 s': fake.quota.maxPerSecond,
+      'throttled calls': fake.quota.throttled,
+      'answered calls': fake.quota.answered,
+      [`done within ${BUDGET_TIME_LIMIT_MS / 1000} s`]: `${ends.length} of ${BUDGET_IMPORTS}`,
+      'mean detection latency ms':
+        ends.length === 0 ? '-' : Math.round(ends.reduce((a, b) => a + b, 0) / ends.length),
+      'elapsed ms': Date.now() - startedMs,
+    };
+    console.table([row]);
+    rows.push(row);
+  }
+  return rows;
+}
+
+const quietLogger = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error };
 
 /**
  * Thousands of concurrent imports, production defaults, one AWS account (~10 Describe/List TPS).
