@@ -7,6 +7,7 @@ import type { ImportJobProperties, JobProgressReport } from '@aws-sdk/client-hea
 import {
   countsChanged,
   estimateCompletion,
+  nextPoll,
   nextPollDelayMs,
   progressMilestone,
   ZERO_COUNTS,
@@ -115,7 +116,7 @@ export interface AwaitImportJobArgs {
   readonly lastProgress: FhirImportProgress;
   /** Bytes landed (from the manifest), for percent and ETA. */
   readonly totalBytes?: number;
-  /** Epoch ms of the workflow's deadline: no wait goes past it. */
+  /** Epoch ms of the workflow's deadline: once it has passed, the wait hands back after its Describe. */
   readonly deadlineMs?: number;
   readonly inProgressSince?: string;
 }
@@ -350,7 +351,7 @@ export function createHealthLakeActivities(deps: HealthLakeActivityDeps) {
     const milestone = progressMilestone(snapshot.progress.percent, policy.maxProgressMilestones);
     if (status !== args.knownStatus || milestone > args.knownMilestone) return { kind: 'return', snapshot };
     const describeCallsAtChange = changed ? describeCalls : state.describeCallsAtChange;
-    const delayMs = nextPollDelayMs(
+    const decision = nextPoll(
       {
         pollsSinceChange: describeCalls - describeCallsAtChange,
         status,
@@ -361,6 +362,9 @@ export function createHealthLakeActivities(deps: HealthLakeActivityDeps) {
       policy,
       random,
     );
+    // Past the deadline: hand the latest view back; the workflow fails with the deadline.
+    if (decision.kind === 'deadline-passed') return { kind: 'return', snapshot };
+    const { delayMs } = decision;
     const next: ImportJobHeartbeat = {
       progress: snapshot.progress,
       describeCallsAtChange,

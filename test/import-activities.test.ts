@@ -238,6 +238,47 @@ describe('awaitImportJobChange (short waits inside the attempt)', () => {
   });
 });
 
+describe('awaitImportJobChange at the deadline', () => {
+  it('hands the job back after one Describe once the deadline has passed, instead of a 0 ms loop', async () => {
+    const { api, calls } = scriptedHealthLake([job('IN_PROGRESS', 5)]);
+    let now = T0;
+    const act = createHealthLakeActivities({ healthLake: api, clock: () => (now += 1), random: () => 0 });
+    // Short waits would sleep inside the attempt: a 0 ms wait there is a tight Describe loop.
+    const args = awaitArgs({
+      pollPolicy: { ...POLICY, inAttemptWaitMaxMs: 1_000 },
+      lastProgress: {
+        ...awaitArgs().lastProgress,
+        counts: { ...ZERO_COUNTS, resourcesImported: 5, resourcesScanned: 5 },
+      },
+      deadlineMs: T0,
+    });
+    const outcome = await runAttempt(act, 1, undefined, args);
+    assert.equal(outcome.failure, undefined);
+    assert.equal(outcome.snapshot?.progress.status, 'IN_PROGRESS');
+    assert.equal(outcome.snapshot?.progress.describeCalls, 4);
+    assert.equal(calls.describe, 1);
+  });
+
+  it('waits at least the floor just before the deadline (never a shorter wait)', async () => {
+    const { api, calls } = scriptedHealthLake([job('IN_PROGRESS', 5)]);
+    const act = createHealthLakeActivities({ healthLake: api, clock: () => T0, random: () => 0 });
+    const unchanged = {
+      ...awaitArgs().lastProgress,
+      counts: { ...ZERO_COUNTS, resourcesImported: 5, resourcesScanned: 5 },
+    };
+    const outcome = await runAttempt(
+      act,
+      1,
+      undefined,
+      awaitArgs({ lastProgress: unchanged, deadlineMs: T0 + 3 }),
+    );
+    assert.equal(outcome.failure?.type, 'ImportJobStillRunning');
+    // 1 poll without change: 10 ms · 2 = 20, ends at the deadline 3 ms away but not below the 10 ms floor.
+    assert.equal(outcome.failure?.nextRetryDelay, 10);
+    assert.equal(calls.describe, 1);
+  });
+});
+
 describe('startImportJob', () => {
   const startArgs = {
     datastoreId: DATASTORE,

@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import {
   BYTES_PER_MB,
   estimateCompletion,
+  nextPoll,
   nextPollDelayMs,
   progressMilestone,
   ZERO_COUNTS,
@@ -59,13 +60,22 @@ describe('nextPollDelayMs', () => {
     assert.equal(nextPollDelayMs({ ...state, etaMs: 600_000 }, DEFAULT_POLL_POLICY, noJitter), 60_000);
   });
 
-  it('never waits past the deadline', () => {
-    const state = { pollsSinceChange: 6, status: 'IN_PROGRESS' as const, nowMs: NOW };
-    assert.equal(
-      nextPollDelayMs({ ...state, deadlineMs: NOW + 7_000 }, DEFAULT_POLL_POLICY, noJitter),
-      7_000,
-    );
-    assert.equal(nextPollDelayMs({ ...state, deadlineMs: NOW - 1 }, DEFAULT_POLL_POLICY, noJitter), 0);
+  it('ends a wait at the deadline, never below the floor, and stops once it has passed', () => {
+    const policy = { ...DEFAULT_POLL_POLICY, jitter: 0 };
+    const state = { pollsSinceChange: 6, status: 'IN_PROGRESS' as const };
+    // Walk the clock by each wait towards a deadline 13 s away: 60 s cap → 13 s (the deadline);
+    // then at 3 s, 1 ms and 0 ms before it: the 5 s floor, never a shorter wait; at and after: stop.
+    const deadlineMs = NOW + 13_000;
+    const at = (nowMs: number) => nextPoll({ ...state, nowMs, deadlineMs }, policy, noJitter);
+    assert.deepEqual([NOW, deadlineMs - 3_000, deadlineMs - 1, deadlineMs, deadlineMs + 1].map(at), [
+      { kind: 'wait', delayMs: 13_000 },
+      { kind: 'wait', delayMs: 5_000 },
+      { kind: 'wait', delayMs: 5_000 },
+      { kind: 'deadline-passed' },
+      { kind: 'deadline-passed' },
+    ]);
+    assert.equal(nextPollDelayMs({ ...state, nowMs: deadlineMs + 1, deadlineMs }, policy, noJitter), 5_000);
+    assert.deepEqual(nextPoll({ ...state, nowMs: NOW }, policy, noJitter), { kind: 'wait', delayMs: 60_000 });
   });
 });
 

@@ -27,7 +27,9 @@ export interface PollState {
  * - Jitter removes up to `jitter` of the wait (`random()` in [0, 1)), so thousands of imports
  *   started together spread out; the floor still holds.
  * - With an ETA shorter than the wait, poll at the ETA (not before the floor).
- * - Never past the deadline (waits end at it).
+ * - Ends at the deadline when it comes first, but never below the floor: a wait shorter than
+ *   `minDelayMs` would turn into a Describe loop that skips the rate limit. Once the deadline has
+ *   passed there is no next wait at all: see {@link nextPoll}.
  *
  * @example nextPollDelayMs({ pollsSinceChange: 2, status: 'IN_PROGRESS', nowMs }, policy, () => 0)
  *          // 20_000 with the defaults (5 s · 2²)
@@ -42,8 +44,24 @@ export function nextPollDelayMs(state: PollState, policy: PollPolicy, random: ()
   delay = delay * (1 - jitter * clampUnit(random()));
   if (state.etaMs !== undefined && state.etaMs < delay) delay = state.etaMs;
   delay = Math.max(minDelayMs, delay);
-  if (state.deadlineMs !== undefined) delay = Math.min(delay, Math.max(0, state.deadlineMs - state.nowMs));
+  if (state.deadlineMs !== undefined) {
+    delay = Math.min(delay, Math.max(minDelayMs, state.deadlineMs - state.nowMs));
+  }
   return Math.round(delay);
+}
+
+/** What to do after a Describe that saw no change: wait, or stop because the deadline has passed. */
+export type PollDecision =
+  { readonly kind: 'wait'; readonly delayMs: number } | { readonly kind: 'deadline-passed' };
+
+/**
+ * {@link nextPollDelayMs}, or `deadline-passed` once `nowMs` has reached `deadlineMs`: the wait ends
+ * and the caller hands back to the workflow (which fails with `HealthLakeImportDeadlineExceeded`)
+ * instead of describing again.
+ */
+export function nextPoll(state: PollState, policy: PollPolicy, random: () => number): PollDecision {
+  if (state.deadlineMs !== undefined && state.nowMs >= state.deadlineMs) return { kind: 'deadline-passed' };
+  return { kind: 'wait', delayMs: nextPollDelayMs(state, policy, random) };
 }
 
 function clampUnit(value: number): number {
