@@ -53,7 +53,10 @@ export interface StartImportJobArgs {
 export interface StartedImportJob {
   readonly jobId: string;
   readonly status: string;
-  /** `found` when a job with this name and S3 locations was already submitted (a crashed earlier attempt). */
+  /**
+   * `found` when a job with this name and S3 locations was already submitted: by a crashed earlier
+   * attempt, or by an earlier run that stopped waiting while the job still ran.
+   */
   readonly how: 'started' | 'found';
   readonly clientToken: string;
 }
@@ -124,6 +127,8 @@ export interface AwaitImportJobArgs {
 /** Default page size and page bound for List calls. */
 const DEFAULT_LIST_PAGE_SIZE = 100;
 const DEFAULT_LIST_MAX_PAGES = 5;
+/** Statuses of a job that has not ended: such a job is reattached whenever it was submitted. */
+const RUNNING_IMPORT_STATUSES: readonly ImportJobStatus[] = ['IN_PROGRESS', 'QUEUED', 'SUBMITTED'];
 /** How far before the workflow start a found job may have been submitted (clock skew), in ms. */
 const SUBMIT_CLOCK_SKEW_MS = 60_000;
 
@@ -400,26 +405,29 @@ export function createHealthLakeActivities(deps: HealthLakeActivityDeps) {
 
   return {
     /**
-     * Starts the import job exactly once. First looks for a job this import already submitted (same
-     * name and S3 locations, submitted after the workflow started: an earlier attempt that crashed
-     * after HealthLake accepted it), then starts with a ClientToken derived from the import's
-     * identity, so a retry that races the lookup still gets the same job.
+     * Starts the import job exactly once. First looks for a job this import already submitted, with
+     * the same name and S3 locations: one submitted since the workflow started (an earlier attempt
+     * that crashed after HealthLake accepted it), or one still running whenever it was submitted (an
+     * earlier run of the same import that stopped waiting: cancelled or past its deadline). Then
+     * starts with a ClientToken derived from the import's identity, so a retry that races the lookup
+     * still gets the same job. At most 1 + 3 List calls of `DEFAULT_LIST_MAX_PAGES` pages each.
      */
     startImportJob: async (args: StartImportJobArgs): Promise<StartedImportJob> => {
       const clientToken = importClientToken(args.identity);
-      const { jobs } = await listPages({
-        datastoreId: args.datastoreId,
-        jobName: args.jobName,
-        submittedAfter: new Date(Date.parse(args.notBefore) - SUBMIT_CLOCK_SKEW_MS).toISOString(),
-      });
-      const mine = jobs.find(
-        (job) =>
-          job.JobName === args.jobName &&
-          job.InputDataConfig?.S3Uri === args.inputS3Uri &&
-          job.JobOutputDataConfig?.S3Configuration?.S3Uri === args.outputS3Uri,
-      );
-      if (mine?.JobId)
-        return { jobId: mine.JobId, status: mine.JobStatus ?? 'SUBMITTED', how: 'found', clientToken };
+      const sameImport = (job: ImportJobProperties): boolean =>
+        job.JobName === args.jobName &&
+        job.InputDataConfig?.S3Uri === args.inputS3Uri &&
+        job.JobOutputDataConfig?.S3Configuration?.S3Uri === args.outputS3Uri;
+      const lookups: ReadonlyArray<Pick<ListImportJobsArgs, 'jobStatus' | 'submittedAfter'>> = [
+        { submittedAfter: new Date(Date.parse(args.notBefore) - SUBMIT_CLOCK_SKEW_MS).toISOString() },
+        ...RUNNING_IMPORT_STATUSES.map((jobStatus) => ({ jobStatus })),
+      ];
+      for (const lookup of lookups) {
+        const { jobs } = await listPages({ datastoreId: args.datastoreId, jobName: args.jobName, ...lookup });
+        const mine = jobs.find(sameImport);
+        if (mine?.JobId)
+          return { jobId: mine.JobId, status: mine.JobStatus ?? 'SUBMITTED', how: 'found', clientToken };
+      }
       let started;
       try {
         started = await healthLake.startFHIRImportJob(

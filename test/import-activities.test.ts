@@ -306,16 +306,21 @@ describe('startImportJob', () => {
     });
     assert.match(started.clientToken, /^[0-9a-f]{40}$/);
     assert.notEqual(importClientToken('default/wf-1/run-2'), started.clientToken);
+    // Submitted since the workflow start (minus 60 s of clock skew), then still running at any time.
+    const lookup = (JobStatus?: string, SubmittedAfter?: Date) => ({
+      DatastoreId: DATASTORE,
+      JobName: 'import-a',
+      JobStatus,
+      SubmittedBefore: undefined,
+      SubmittedAfter,
+      MaxResults: 100,
+      NextToken: undefined,
+    });
     assert.deepEqual(calls.list, [
-      {
-        DatastoreId: DATASTORE,
-        JobName: 'import-a',
-        JobStatus: undefined,
-        SubmittedBefore: undefined,
-        SubmittedAfter: new Date('2025-12-31T23:59:00.000Z'),
-        MaxResults: 100,
-        NextToken: undefined,
-      },
+      lookup(undefined, new Date('2025-12-31T23:59:00.000Z')),
+      lookup('IN_PROGRESS'),
+      lookup('QUEUED'),
+      lookup('SUBMITTED'),
     ]);
     assert.equal((calls.start[0] as { ClientToken: string }).ClientToken, started.clientToken);
   });
