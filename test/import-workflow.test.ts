@@ -19,8 +19,13 @@ import {
   type FhirImportResult,
   type ImportAbandonedDetails,
 } from '../workflows/types';
+import { HealthLake } from '@aws-sdk/client-healthlake';
+import { startEmulator } from '../emulator';
+import { LOCAL_S3_CREDENTIALS } from '../emulator/s3';
+import { healthLakeClientFor, waitForDatastore, waitForImportJob } from '../emulator/testing';
 import { INVALID_IMPORT_INPUTS, VALID_INPUT } from './helpers/import-inputs';
 import { startImportTestStack, uniqueName, type ImportTestStack } from './helpers/import-env';
+import { waitFor } from './helpers/wait-for';
 
 let stack: ImportTestStack;
 
@@ -311,6 +316,158 @@ describe('fhirImportWorkflow on the emulator', () => {
     assert.equal((failure.details as [ImportAbandonedDetails])[0].jobId, job?.jobId);
     assert.equal(job?.status, 'IN_PROGRESS');
     stack.local.emulator.jobs.fail(job.jobId, 'test cleanup');
+  });
+
+  it('a job found already ended (crash after the start) gives its exact counts, message and policy outcome', async () => {
+    const datastoreId = await stack.newDatastore('found-ended');
+    const data = await stack.land('found-ended', 3, 0.1);
+    const invalid = data.counts.invalidByLevel.strict;
+    assert.ok(invalid > 0);
+    // What a crashed first attempt left behind: the job under the name and S3 locations the workflow
+    // uses, already COMPLETED_WITH_ERRORS when the workflow looks it up.
+    const jobName = 'found-ended-import';
+    const jobId = await stack.startJobDirectly(datastoreId, 'found-ended', {
+      jobName,
+      validationLevel: 'strict',
+    });
+    const ended = await waitForImportJob(stack.local.healthLake, datastoreId, jobId);
+    assert.equal(ended.JobStatus, 'COMPLETED_WITH_ERRORS');
+    const job = jobsOf(datastoreId)[0]!;
+    const rate = invalid / data.counts.resources;
+
+    const warn = await runImport('found-warn', stack.input(datastoreId, 'found-ended', { jobName }));
+    assert.ok(warn.result, `failed: ${warn.failure?.message}`);
+    assert.equal(warn.result.jobId, jobId);
+    assert.equal(warn.result.status, 'COMPLETED_WITH_ERRORS');
+    assert.equal(warn.result.progress.counts.resourcesScanned, data.counts.resources);
+    assert.equal(warn.result.progress.counts.resourcesWithCustomerError, invalid);
+    assert.equal(warn.result.progress.counts.resourcesImported, data.counts.resources - invalid);
+    assert.equal(warn.result.errorRate, rate);
+    assert.equal(warn.result.message, job.message);
+    assert.equal(warn.result.submitTime, new Date(job.submitTimeMs).toISOString());
+    assert.equal(warn.result.endTime, new Date(job.endTimeMs!).toISOString());
+    assert.equal(warn.result.describeCalls, 1);
+    assert.deepEqual(warn.result.warnings, [
+      `COMPLETED_WITH_ERRORS: ${invalid} of ${data.counts.resources} resources and 0 files failed; ` +
+        `see ${warn.result.outputFolderS3Uri}FAILURE/`,
+    ]);
+
+    const strict = await runImport(
+      'found-fail',
+      stack.input(datastoreId, 'found-ended', {
+        jobName,
+        completedWithErrors: { mode: 'fail-above-error-rate', maxErrorRate: 0.01 },
+      }),
+    );
+    assert.ok(strict.failure);
+    assert.equal(strict.failure.type, 'HealthLakeImportErrorRateExceeded');
+    assert.equal(
+      strict.failure.message,
+      `import job ${jobId} COMPLETED_WITH_ERRORS with error rate ${rate.toFixed(4)} ` +
+        `(${invalid} of ${data.counts.resources} resources), above the allowed 0.01`,
+    );
+    assert.equal(jobsOf(datastoreId).length, 1);
+  });
+
+  it('a cancel while StartFHIRImportJob is in flight fails ImportWaitCancelled naming the started job', async () => {
+    const datastoreId = await stack.newDatastore('cancel-start');
+    await stack.land('cancel-start', 2);
+    // The start answers 1.5 s late; the cancel arrives while it is in flight.
+    stack.local.emulator.faults.set('StartFHIRImportJob', { latencyMs: 1_500 });
+    try {
+      const { failure } = await withSlowJobs(5, () =>
+        runImport('cancel-start', stack.input(datastoreId, 'cancel-start'), async (handle) => {
+          await waitFor(
+            async () => (await handle.describe()).raw.pendingActivities ?? [],
+            (pending) => pending.some((a) => a.activityType?.name === 'startImportJob'),
+            'the start activity to be pending',
+          );
+          assert.equal(jobsOf(datastoreId).length, 0);
+          await handle.cancel();
+        }),
+      );
+      assert.ok(failure);
+      const jobs = jobsOf(datastoreId);
+      assert.equal(jobs.length, 1);
+      const [job] = jobs;
+      assert.equal(failure.type, 'ImportWaitCancelled');
+      assert.equal(
+        failure.message,
+        `workflow cancelled while import job ${job?.jobId} was SUBMITTED; the job keeps running in HealthLake (imports cannot be cancelled)`,
+      );
+      assert.equal((failure.details as [ImportAbandonedDetails])[0].jobId, job?.jobId);
+      stack.local.emulator.jobs.fail(job!.jobId, 'test cleanup');
+    } finally {
+      stack.local.emulator.faults.clear();
+    }
+  });
+
+  it('a re-run under the same caller key after a cancel reattaches to the still-running job', async () => {
+    // An emulator whose clock runs 2 minutes behind, on the same S3: its jobs look submitted before
+    // the re-run's "since my start" window, so only the running-job lookup can find them.
+    const skewed = await startEmulator({
+      preset: 'fast',
+      s3Endpoint: stack.local.s3Server.endpoint,
+      nowMs: () => Date.now() - 120_000,
+    });
+    const healthLake = new HealthLake({
+      endpoint: skewed.url,
+      region: skewed.region,
+      credentials: { ...LOCAL_S3_CREDENTIALS },
+      maxAttempts: 1,
+    });
+    try {
+      const created = await healthLake.createFHIRDatastore({ DatastoreTypeVersion: 'R4' });
+      const datastoreId = created.DatastoreId!;
+      const waiter = healthLakeClientFor(skewed);
+      await waitForDatastore(waiter, datastoreId).finally(() => waiter.destroy());
+      const data = await stack.land('rerun', 2);
+      const jobs = () => skewed.jobs.list().filter((job) => job.datastoreId === datastoreId);
+      const taskQueue = uniqueName('rerun');
+      const client = stack.temporal.env.client;
+      const options = { callerKey: taskQueue, taskQueue, input: stack.input(datastoreId, 'rerun') };
+      const worker = await stack.worker(taskQueue, { healthLake });
+      skewed.updateSettings({ speed: { resourcesPerSecond: 5 } });
+      const { jobId, firstRunId, second, result } = await worker.runUntil(
+        (async () => {
+          const first = await startFhirImport(client, options);
+          const running = await waitFor(
+            () => jobs()[0],
+            (job) => job?.status === 'IN_PROGRESS',
+            'the first job to run',
+          );
+          const jobId = running!.jobId;
+          assert.equal(skewed.jobs.hang(jobId), true);
+          await first.cancel();
+          await assert.rejects(first.result(), (err: unknown) => {
+            assert.ok(err instanceof WorkflowFailedError);
+            assert.equal((err.cause as ApplicationFailure).type, 'ImportWaitCancelled');
+            return true;
+          });
+          const firstRunId = (await first.describe()).runId;
+          const second = await startFhirImport(client, options);
+          await waitFor(
+            () => second.query(progressQuery),
+            (progress) => progress.jobId !== undefined,
+            'the re-run to start or attach',
+          );
+          assert.equal(skewed.jobs.release(jobId), true);
+          skewed.updateSettings({ speed: { resourcesPerSecond: null } });
+          return { jobId, firstRunId, second, result: await second.result() };
+        })(),
+      );
+      assert.notEqual((await second.describe()).runId, firstRunId);
+      assert.equal(result.jobId, jobId);
+      assert.equal(result.status, 'COMPLETED');
+      assert.equal(result.progress.counts.resourcesImported, data.counts.resources);
+      assert.deepEqual(
+        jobs().map((job) => [job.jobId, job.status]),
+        [[jobId, 'COMPLETED']],
+      );
+    } finally {
+      healthLake.destroy();
+      await skewed.stop();
+    }
   });
 
   it('completes with 30 % of Describe calls throttled, counting every call', async () => {

@@ -140,6 +140,36 @@ function surfaceActivityFailure(err: unknown): unknown {
   });
 }
 
+/** `HealthLakeImportDeadlineExceeded`: the job (if any) keeps running in HealthLake. */
+function deadlineExceeded(
+  input: ResolvedFhirImportInput,
+  when: string,
+  details: ImportAbandonedDetails,
+): ApplicationFailure {
+  return ApplicationFailure.create({
+    message: `deadline ${input.deadline} passed ${when}`,
+    type: ImportFailureType.HealthLakeImportDeadlineExceeded,
+    nonRetryable: true,
+    details: [details],
+  });
+}
+
+/** `ImportWaitCancelled`: the workflow was cancelled; the job keeps running (imports cannot be cancelled). */
+function waitCancelled(
+  jobId: string,
+  status: string,
+  details: ImportAbandonedDetails,
+  cause?: Error,
+): ApplicationFailure {
+  return ApplicationFailure.create({
+    message: `workflow cancelled while import job ${jobId} was ${status}; the job keeps running in HealthLake (imports cannot be cancelled)`,
+    type: ImportFailureType.ImportWaitCancelled,
+    nonRetryable: true,
+    details: [details],
+    ...(cause === undefined ? {} : { cause }),
+  });
+}
+
 async function runImport(rawInput: FhirImportInput): Promise<FhirImportResult> {
   const info = workflowInfo();
   const validation = validateFhirImportInput(rawInput, info.startTime.getTime());
@@ -185,25 +215,34 @@ async function runImport(rawInput: FhirImportInput): Promise<FhirImportResult> {
     setCurrentDetails(renderCurrentDetails(progress));
   };
 
-  // 1. Start or attach.
-  let jobId: string;
-  if (input.existingJobId !== undefined) {
-    const snapshot = await healthLake.describeImportJob({
-      datastoreId: input.datastoreId,
-      jobId: input.existingJobId,
-      ...(totalBytes === undefined ? {} : { totalBytes }),
-    });
-    if (trimSlash(snapshot.inputS3Uri) !== trimSlash(input.inputS3Uri)) {
-      throw ApplicationFailure.create({
-        message: `input.existingJobId "${input.existingJobId}" imports ${snapshot.inputS3Uri}, not input.inputS3Uri ${input.inputS3Uri}`,
-        type: ImportFailureType.ImportJobMismatch,
-        nonRetryable: true,
+  // The deadline covers the whole import, start included. Its timer is shielded from a workflow
+  // cancel, which is handled on its own below.
+  const pastDeadline = (): boolean => input.deadlineMs !== undefined && workflowNowMs() >= input.deadlineMs;
+  const deadline =
+    input.deadlineMs === undefined
+      ? undefined
+      : CancellationScope.nonCancellable(() =>
+          sleep(Math.max(1, input.deadlineMs! - workflowNowMs())).then(() => 'deadline' as const),
+        );
+
+  // 1. Start or attach. Not cancellable: a workflow cancel while StartFHIRImportJob is in flight
+  // would otherwise lose the id of a job HealthLake may already have accepted.
+  const startOrAttach = CancellationScope.nonCancellable(async () => {
+    if (input.existingJobId !== undefined) {
+      const snapshot = await healthLake.describeImportJob({
+        datastoreId: input.datastoreId,
+        jobId: input.existingJobId,
+        ...(totalBytes === undefined ? {} : { totalBytes }),
       });
+      if (trimSlash(snapshot.inputS3Uri) !== trimSlash(input.inputS3Uri)) {
+        throw ApplicationFailure.create({
+          message: `input.existingJobId "${input.existingJobId}" imports ${snapshot.inputS3Uri}, not input.inputS3Uri ${input.inputS3Uri}`,
+          type: ImportFailureType.ImportJobMismatch,
+          nonRetryable: true,
+        });
+      }
+      return { jobId: input.existingJobId, snapshot };
     }
-    jobId = input.existingJobId;
-    progress = snapshot.progress;
-    last = snapshot;
-  } else {
     const started = await healthLake.startImportJob({
       datastoreId: input.datastoreId,
       inputS3Uri: input.inputS3Uri,
@@ -215,8 +254,36 @@ async function runImport(rawInput: FhirImportInput): Promise<FhirImportResult> {
       notBefore: info.startTime.toISOString(),
       ...(input.validationLevel === undefined ? {} : { validationLevel: input.validationLevel }),
     });
-    jobId = started.jobId;
-    progress = { ...progress, jobId, status: started.status as ImportJobStatus };
+    // A job found after a crash (or returned for a reused ClientToken) may already have ended:
+    // describe it once, so the result carries its counts, message and times.
+    if (started.how === 'found' || isTerminalImportStatus(started.status)) {
+      const snapshot = await healthLake.describeImportJob({
+        datastoreId: input.datastoreId,
+        jobId: started.jobId,
+        ...(totalBytes === undefined ? {} : { totalBytes }),
+      });
+      return { jobId: started.jobId, snapshot };
+    }
+    return { jobId: started.jobId, status: started.status as ImportJobStatus };
+  });
+  const begun = await Promise.race(deadline === undefined ? [startOrAttach] : [startOrAttach, deadline]);
+  if (begun === 'deadline') {
+    startOrAttach.catch(() => undefined); // still settles; nothing waits for it any more
+    throw deadlineExceeded(
+      input,
+      'before StartFHIRImportJob answered (a re-run reattaches to a job it started)',
+      {
+        datastoreId: input.datastoreId,
+        progress,
+      },
+    );
+  }
+  const jobId = begun.jobId;
+  if (begun.snapshot !== undefined) {
+    progress = begun.snapshot.progress;
+    last = begun.snapshot;
+  } else {
+    progress = { ...progress, jobId, status: begun.status };
   }
   upsertSearchAttributes([
     { key: HealthLakeDatastoreId, value: input.datastoreId },
@@ -224,11 +291,14 @@ async function runImport(rawInput: FhirImportInput): Promise<FhirImportResult> {
     { key: HealthLakeJobStatus, value: progress.status },
   ]);
   setCurrentDetails(renderCurrentDetails(progress));
+  const abandoned = (): ImportAbandonedDetails => ({ datastoreId: input.datastoreId, jobId, progress });
+  // Cancelled while the start was in flight: now the job id is known, fail naming it.
+  if (CancellationScope.current().consideredCancelled)
+    throw waitCancelled(jobId, progress.status, abandoned());
 
   // 2. Wait for a terminal status, within the deadline and until cancelled.
-  const abandoned = (): ImportAbandonedDetails => ({ datastoreId: input.datastoreId, jobId, progress });
   const waitScope = new CancellationScope();
-  const waiting = waitScope.run(async () => {
+  const waiting = waitScope.run(async (): Promise<'done' | 'deadline'> => {
     let first = input.existingJobId === undefined;
     while (
       !isTerminalImportStatus(progress.status) &&
@@ -257,35 +327,25 @@ async function runImport(rawInput: FhirImportInput): Promise<FhirImportResult> {
         ...(last?.inProgressSince === undefined ? {} : { inProgressSince: last.inProgressSince }),
       });
       apply(snapshot);
+      // The wait hands back unchanged once the deadline has passed (it does not describe again).
+      if (!isTerminalImportStatus(progress.status) && pastDeadline()) return 'deadline';
     }
+    return 'done';
   });
   try {
-    if (input.deadlineMs === undefined) {
-      await waiting;
-    } else {
-      // One timer for the whole wait (2 history events), not one per poll.
-      const deadline = sleep(Math.max(1, input.deadlineMs - workflowNowMs())).then(() => 'deadline' as const);
-      const outcome = await Promise.race([waiting.then(() => 'done' as const), deadline]);
-      if (outcome === 'deadline') {
-        waitScope.cancel();
-        throw ApplicationFailure.create({
-          message: `deadline ${input.deadline} passed while import job ${jobId} was ${progress.status}; the job keeps running in HealthLake`,
-          type: ImportFailureType.HealthLakeImportDeadlineExceeded,
-          nonRetryable: true,
-          details: [abandoned()],
-        });
-      }
+    // One timer for the whole import (2 history events), not one per poll.
+    const outcome = await Promise.race(deadline === undefined ? [waiting] : [waiting, deadline]);
+    if (outcome === 'deadline') {
+      waitScope.cancel();
+      waiting.catch(() => undefined); // its cancellation is expected; nothing waits for it any more
+      throw deadlineExceeded(
+        input,
+        `while import job ${jobId} was ${progress.status}; the job keeps running in HealthLake`,
+        abandoned(),
+      );
     }
   } catch (err) {
-    if (isCancellation(err)) {
-      throw ApplicationFailure.create({
-        message: `workflow cancelled while import job ${jobId} was ${progress.status}; the job keeps running in HealthLake (imports cannot be cancelled)`,
-        type: ImportFailureType.ImportWaitCancelled,
-        nonRetryable: true,
-        details: [abandoned()],
-        cause: err as Error,
-      });
-    }
+    if (isCancellation(err)) throw waitCancelled(jobId, progress.status, abandoned(), err as Error);
     throw err;
   }
 

@@ -12,7 +12,12 @@ import { ensureBucket, LOCAL_S3_CREDENTIALS } from '../../emulator/s3';
 import { startLocalHealthLake, waitForDatastore, type LocalHealthLake } from '../../emulator/testing';
 import { createLocalTestEnv, type LocalTestEnv } from '../../worker/dev-server';
 import { createHealthLakeWorker, type HealthLakeWorker, type HealthLakeWorkerOptions } from '../../worker';
-import { importSearchAttributes, type FhirImportInput, type PollPolicy } from '../../workflows/types';
+import {
+  importSearchAttributes,
+  type FhirImportInput,
+  type PollPolicy,
+  type ValidationLevel,
+} from '../../workflows/types';
 import { quietTemporalRuntime } from './runtime';
 
 export const BUCKET = 'import-tests';
@@ -39,7 +44,11 @@ export interface ImportTestStack {
   land(prefix: string, patients: number, invalidRate?: number): Promise<GeneratedFhirData>;
   input(datastoreId: string, prefix: string, extra?: Partial<FhirImportInput>): FhirImportInput;
   /** Starts a job directly through the SDK (a job "started elsewhere"). */
-  startJobDirectly(datastoreId: string, prefix: string): Promise<string>;
+  startJobDirectly(
+    datastoreId: string,
+    prefix: string,
+    extra?: { jobName?: string; validationLevel?: ValidationLevel },
+  ): Promise<string>;
   worker(taskQueue: string, extra?: Partial<HealthLakeWorkerOptions>): Promise<HealthLakeWorker>;
   stop(): Promise<void>;
 }
@@ -96,10 +105,12 @@ export async function startImportTestStack(): Promise<ImportTestStack> {
         ...extra,
       };
     },
-    async startJobDirectly(datastoreId, prefix) {
+    async startJobDirectly(datastoreId, prefix, extra = {}) {
       const started = await local.healthLake.send(
         new StartFHIRImportJobCommand({
           DatastoreId: datastoreId,
+          JobName: extra.jobName,
+          ValidationLevel: extra.validationLevel,
           InputDataConfig: { S3Uri: uri(prefix) },
           JobOutputDataConfig: { S3Configuration: { S3Uri: `s3://${BUCKET}/out/${prefix}`, KmsKeyId: KMS } },
           DataAccessRoleArn: ROLE,
