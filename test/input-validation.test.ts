@@ -71,10 +71,27 @@ describe('validateFhirImportInput', () => {
     );
   });
 
+  it('prints at most 100 characters of a known field, and numbers as they are', () => {
+    const long = `s3://bucket/${'x'.repeat(200)}`;
+    const result = validateFhirImportInput(
+      { ...VALID_INPUT, jobName: long, pollPolicy: { minDelayMs: Number.NaN } },
+      NOW_MS,
+    );
+    assert.equal(result.ok, false);
+    if (result.ok) return;
+    assert.deepEqual(
+      result.errors.map((e) => e.message),
+      [
+        `input.jobName ${JSON.stringify(long).slice(0, 100)}… must be 1-64 characters long`,
+        'input.pollPolicy.minDelayMs NaN must be a number from 1 to 86400000',
+      ],
+    );
+  });
+
   it('rejects a non-object', () => {
     const result = validateFhirImportInput('s3://bucket/x', NOW_MS);
     assert.equal(result.ok, false);
     if (!result.ok)
-      assert.equal(result.errors[0]?.message, 'input. "s3://bucket/x" must be a FhirImportInput object');
+      assert.equal(result.errors[0]?.message, 'input. (string) must be a FhirImportInput object');
   });
 });

@@ -16,12 +16,18 @@ export class FhirImportInputError extends Error {
   constructor(
     /** Dotted path, e.g. `pollPolicy.maxDelayMs`. */
     readonly field: string,
-    /** The offending value, printed (and shortened) for the message. */
+    /** The offending value, printed for the message only when `printed` is `value`. */
     readonly value: unknown,
     /** The rule it breaks, e.g. `must match s3://<bucket>/<prefix>`. */
     readonly rule: string,
+    /**
+     * `value`: a field this validator knows (an id, URI, ARN, setting), printed shortened;
+     * `type`: anything else (an unknown field, a misplaced object), named by its type only, so a
+     * resource passed by mistake is never echoed into a failure message.
+     */
+    readonly printed: 'value' | 'type' = 'value',
   ) {
-    super(`input.${field} ${printValue(value)} ${rule}`);
+    super(`input.${field} ${printValue(value, printed)} ${rule}`);
   }
 }
 
@@ -38,17 +44,18 @@ export type FhirImportInputValidation =
   | { readonly ok: true; readonly input: ResolvedFhirImportInput }
   | { readonly ok: false; readonly errors: readonly FhirImportInputError[] };
 
-const MAX_PRINTED_VALUE_CHARS = 120;
+/** Longest printed value: enough for ids, ARNs and most URIs, too short for a resource. */
+const MAX_PRINTED_VALUE_CHARS = 100;
 
-function printValue(value: unknown): string {
+function printValue(value: unknown, printed: 'value' | 'type'): string {
   if (value === undefined) return '(missing)';
-  let text: string | undefined;
-  try {
-    text = JSON.stringify(value);
-  } catch {
-    text = undefined;
-  }
-  text ??= typeof value === 'function' ? '(function)' : typeof value;
+  const type = value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
+  // Only strings, numbers and booleans of known fields are printed; objects, arrays never.
+  let text: string;
+  if (printed === 'type') return `(${type})`;
+  if (typeof value === 'string') text = JSON.stringify(value);
+  else if (typeof value === 'number' || typeof value === 'boolean') text = String(value);
+  else return `(${type})`;
   return text.length > MAX_PRINTED_VALUE_CHARS ? `${text.slice(0, MAX_PRINTED_VALUE_CHARS)}…` : text;
 }
 
@@ -144,6 +151,7 @@ function resolvePollPolicy(value: unknown, errors: FhirImportInputError[]): Poll
           `pollPolicy.${key}`,
           setting,
           `is not a poll policy setting (known: ${Object.keys(POLL_POLICY_BOUNDS).join(', ')})`,
+          'type',
         ),
       );
       continue;
@@ -264,11 +272,14 @@ function trimSlash(uri: string): string {
 export function validateFhirImportInput(raw: unknown, nowMs: number): FhirImportInputValidation {
   const errors: FhirImportInputError[] = [];
   if (!isRecord(raw)) {
-    return { ok: false, errors: [new FhirImportInputError('', raw, 'must be a FhirImportInput object')] };
+    return {
+      ok: false,
+      errors: [new FhirImportInputError('', raw, 'must be a FhirImportInput object', 'type')],
+    };
   }
   for (const key of Object.keys(raw)) {
     if (!INPUT_FIELDS.has(key)) {
-      errors.push(new FhirImportInputError(key, raw[key], 'is not a FhirImportInput field'));
+      errors.push(new FhirImportInputError(key, raw[key], 'is not a FhirImportInput field', 'type'));
     }
   }
   const idRule = 'must contain only letters, digits, spaces and _.:/=+-%@';

@@ -87,7 +87,7 @@ export const INVALID_IMPORT_INPUTS: ReadonlyArray<[string, Record<string, unknow
   [
     'poll unknown setting',
     { pollPolicy: { maxDelaySeconds: 10 } },
-    'input.pollPolicy.maxDelaySeconds 10 is not a poll policy setting (known: initialDelayMs, minDelayMs, maxDelayMs, multiplier, jitter, queuedDelayMs, attemptTimeoutMs, inAttemptWaitMaxMs, maxProgressMilestones)',
+    'input.pollPolicy.maxDelaySeconds (number) is not a poll policy setting (known: initialDelayMs, minDelayMs, maxDelayMs, multiplier, jitter, queuedDelayMs, attemptTimeoutMs, inAttemptWaitMaxMs, maxProgressMilestones)',
   ],
   [
     'jitter ≥ 1',
@@ -134,10 +134,16 @@ export const INVALID_IMPORT_INPUTS: ReadonlyArray<[string, Record<string, unknow
     { reconciliation: 'strict' },
     'input.reconciliation "strict" needs input.manifest to reconcile against',
   ],
+  ['misspelt field', { inputS3URI: 's3://x/y' }, 'input.inputS3URI (string) is not a FhirImportInput field'],
   [
-    'misspelt field',
-    { inputS3URI: 's3://x/y' },
-    'input.inputS3URI "s3://x/y" is not a FhirImportInput field',
+    'a resource passed as a field (not echoed)',
+    { datastoreId: { resourceType: 'Patient', name: [{ family: 'Doe' }] } },
+    'input.datastoreId (object) must be a string',
+  ],
+  [
+    'a resource under an unknown field (not echoed)',
+    { patient: 'Patient/123 Jane Doe 1970-01-01' },
+    'input.patient (string) is not a FhirImportInput field',
   ],
   ['apiTaskQueue blank', { apiTaskQueue: 'a b' }, 'input.apiTaskQueue "a b" must not contain whitespace'],
 ];
