@@ -342,22 +342,25 @@ describe('startImportJob', () => {
 describe('cancellation', () => {
   it('aborts the in-flight Describe', async () => {
     let aborted = false;
+    const env = new MockActivityEnvironment({}, quiet);
     const api: HealthLakeImportApi = {
       startFHIRImportJob: () => Promise.reject(new Error('unused')),
       listFHIRImportJobs: () => Promise.reject(new Error('unused')),
       describeFHIRImportJob: (_input, options) =>
         new Promise((_resolve, reject) => {
-          options?.abortSignal?.addEventListener('abort', () => {
+          const signal = options?.abortSignal;
+          const abort = () => {
             aborted = true;
             reject(Object.assign(new Error('Request aborted'), { name: 'AbortError' }));
-          });
+          };
+          if (signal?.aborted) return abort();
+          signal?.addEventListener('abort', abort);
+          // Cancel only once the call is in flight and listening: no timer can race it.
+          env.cancel();
         }),
     };
-    const env = new MockActivityEnvironment({}, quiet);
     const act = createHealthLakeActivities({ healthLake: api });
-    const running = env.run(act.awaitImportJobChange, awaitArgs());
-    setTimeout(() => env.cancel(), 20);
-    await assert.rejects(running, CancelledFailure);
+    await assert.rejects(env.run(act.awaitImportJobChange, awaitArgs()), CancelledFailure);
     assert.equal(aborted, true);
   });
 

@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { readImportProgress, startFhirImport } from '../client';
 import { startImportTestStack, uniqueName, type ImportTestStack } from './helpers/import-env';
+import { waitFor } from './helpers/wait-for';
 
 let stack: ImportTestStack;
 before(async () => {
@@ -50,7 +51,7 @@ describe('worker killed mid-wait', () => {
     const datastoreId = await stack.newDatastore('crash');
     const data = await stack.land('crash', 2);
     const taskQueue = uniqueName('crash');
-    stack.local.emulator.updateSettings({ speed: { resourcesPerSecond: 20 } });
+    stack.local.emulator.updateSettings({ speed: { resourcesPerSecond: 5 } });
     const child = await startWorkerProcess(taskQueue);
     try {
       const handle = await startFhirImport(stack.temporal.env.client, {
@@ -67,16 +68,21 @@ describe('worker killed mid-wait', () => {
           },
         }),
       });
-      // Mid-wait: the job runs, and the worker process has heartbeated its progress.
-      let jobId: string | undefined;
-      for (let i = 0; i < 600 && jobId === undefined; i++) {
-        const live = await readImportProgress(stack.temporal.env.client, handle.workflowId);
-        if (live.source === 'heartbeat' && live.progress.status === 'IN_PROGRESS')
-          jobId = live.progress.jobId;
-        else await sleep(50);
-      }
-      assert.ok(jobId, 'the import never reached IN_PROGRESS on the first worker');
-      stack.local.emulator.jobs.hang(jobId);
+      // Mid-wait: the job runs (held there from the moment it is IN_PROGRESS, so it cannot finish
+      // before the kill), and the worker process has heartbeated its progress.
+      const running = await waitFor(
+        () => stack.local.emulator.jobs.list().find((job) => job.datastoreId === datastoreId),
+        (job) => job?.status === 'IN_PROGRESS',
+        'the job to go IN_PROGRESS',
+        { stepMs: 10 },
+      );
+      const jobId = running!.jobId;
+      assert.equal(stack.local.emulator.jobs.hang(jobId), true);
+      await waitFor(
+        () => readImportProgress(stack.temporal.env.client, handle.workflowId),
+        (live) => live.source === 'heartbeat' && live.progress.status === 'IN_PROGRESS',
+        'the first worker to heartbeat IN_PROGRESS',
+      );
       child.kill('SIGKILL');
       await once(child, 'exit');
       assert.equal(child.signalCode, 'SIGKILL');
@@ -86,6 +92,7 @@ describe('worker killed mid-wait', () => {
         (async () => {
           await sleep(500);
           assert.equal(stack.local.emulator.jobs.release(jobId), true);
+          stack.local.emulator.updateSettings({ speed: { resourcesPerSecond: null } });
           return handle.result();
         })(),
       );

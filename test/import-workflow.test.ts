@@ -74,7 +74,7 @@ function jobsOf(datastoreId: string) {
 
 /** Waits for the data store's only import job to exist (and, optionally, to satisfy `until`). */
 async function jobOn(datastoreId: string, until: (status: string) => boolean = () => true): Promise<string> {
-  for (let i = 0; i < 500; i++) {
+  for (let i = 0; i < 3_000; i++) {
     const job = jobsOf(datastoreId).at(-1);
     if (job && until(job.status)) return job.jobId;
     await sleep(10);
@@ -277,9 +277,13 @@ describe('fhirImportWorkflow on the emulator', () => {
   it('fails with HealthLakeImportDeadlineExceeded past the deadline, naming the running job', async () => {
     const datastoreId = await stack.newDatastore('deadline');
     await stack.land('deadline', 2);
-    const deadline = new Date(Date.now() + 3_000).toISOString();
+    // Roomy for a loaded machine: the job only has to reach IN_PROGRESS, where it is held.
+    const deadline = new Date(Date.now() + 8_000).toISOString();
     const { failure } = await withSlowJobs(5, () =>
-      runImport('deadline', stack.input(datastoreId, 'deadline', { deadline })),
+      runImport('deadline', stack.input(datastoreId, 'deadline', { deadline }), async () => {
+        const jobId = await jobOn(datastoreId, (status) => status === 'IN_PROGRESS');
+        assert.equal(stack.local.emulator.jobs.hang(jobId), true);
+      }),
     );
     assert.ok(failure);
     const [job] = jobsOf(datastoreId);
@@ -294,15 +298,49 @@ describe('fhirImportWorkflow on the emulator', () => {
     stack.local.emulator.jobs.fail(job.jobId, 'test cleanup');
   });
 
+  it('the deadline covers the start: HealthLakeImportDeadlineExceeded while StartFHIRImportJob is in flight', async () => {
+    const datastoreId = await stack.newDatastore('deadline-start');
+    await stack.land('deadline-start', 2);
+    // The start answers 6 s late; the deadline is 3 s after the workflow starts.
+    stack.local.emulator.faults.set('StartFHIRImportJob', { latencyMs: 6_000 });
+    try {
+      const deadline = new Date(Date.now() + 3_000).toISOString();
+      const { failure } = await runImport(
+        'deadline-start',
+        stack.input(datastoreId, 'deadline-start', { deadline }),
+      );
+      assert.ok(failure);
+      assert.equal(failure.type, 'HealthLakeImportDeadlineExceeded');
+      assert.equal(
+        failure.message,
+        `deadline ${deadline} passed before StartFHIRImportJob answered (a re-run reattaches to a job it started)`,
+      );
+      const [details] = failure.details as [ImportAbandonedDetails];
+      assert.equal(details.jobId, undefined);
+      assert.equal(details.progress.status, 'NOT_STARTED');
+    } finally {
+      stack.local.emulator.faults.clear();
+      const started = await waitFor(
+        () => jobsOf(datastoreId),
+        (jobs) => jobs.length === 1,
+        'the late start to land',
+      ).catch(() => []);
+      for (const job of started) stack.local.emulator.jobs.fail(job.jobId, 'test cleanup');
+    }
+  });
+
   it('stops waiting when the workflow is cancelled; the failure names the still-running job', async () => {
     const datastoreId = await stack.newDatastore('cancel');
     await stack.land('cancel', 2);
     const { failure } = await withSlowJobs(5, () =>
       runImport('cancel', stack.input(datastoreId, 'cancel'), async (handle) => {
-        for (let i = 0; i < 500; i++) {
-          if ((await handle.query(progressQuery)).status === 'IN_PROGRESS') break;
-          await sleep(10);
-        }
+        const jobId = await jobOn(datastoreId, (status) => status === 'IN_PROGRESS');
+        assert.equal(stack.local.emulator.jobs.hang(jobId), true);
+        await waitFor(
+          () => handle.query(progressQuery),
+          (progress) => progress.status === 'IN_PROGRESS',
+          'the workflow to see IN_PROGRESS',
+        );
         await handle.cancel();
       }),
     );
