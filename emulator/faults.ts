@@ -12,6 +12,12 @@ export interface FaultSpec {
   readonly accessDeniedRate?: number;
   /** Added latency before the call is processed, in ms. @default 0 */
   readonly latencyMs?: number;
+  /**
+   * Added latency after the call is processed and before it is answered, in ms: the change is
+   * made (a job is submitted) while the caller still waits, e.g. to crash a client in that window.
+   * @default 0
+   */
+  readonly responseLatencyMs?: number;
 }
 
 /** Per-operation call statistics. */
@@ -38,6 +44,8 @@ export interface Faults {
 export interface FaultInjector extends Faults {
   /** The latency to add before `operation`, in ms. */
   latencyMs(operation: string): number;
+  /** The latency to add after `operation` is processed, before its answer, in ms. */
+  responseLatencyMs(operation: string): number;
   /** An error to answer `operation` with, or undefined to let it through. */
   pick(operation: string): ServiceError | undefined;
 }
@@ -60,6 +68,7 @@ export function createFaultInjector(random: () => number): FaultInjector {
     },
     list: () => Object.fromEntries(table),
     latencyMs: (operation) => specFor(operation)?.latencyMs ?? 0,
+    responseLatencyMs: (operation) => specFor(operation)?.responseLatencyMs ?? 0,
     pick(operation) {
       const spec = specFor(operation);
       if (!spec) return undefined;

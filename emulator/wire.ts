@@ -89,6 +89,8 @@ export function createAwsSurface(deps: AwsSurfaceDeps) {
       validateInput(operation, parsed.input);
       const output = await definition.handle(ctx, parsed.input);
       counters.record(operation);
+      const responseLatencyMs = faults.responseLatencyMs(operation);
+      if (responseLatencyMs > 0) await sleep(responseLatencyMs);
       sendJson(res, 200, output, { 'content-type': AWS_JSON_CONTENT_TYPE, 'x-amzn-requestid': requestId });
     } catch (err) {
       const error =
