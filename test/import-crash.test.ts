@@ -110,3 +110,50 @@ describe('worker killed mid-wait', () => {
     }
   });
 });
+
+describe('worker killed inside the start', () => {
+  it('after HealthLake committed the job but before it answered: the retry finds it, one job', async () => {
+    const datastoreId = await stack.newDatastore('crash-start');
+    const data = await stack.land('crash-start', 2);
+    const taskQueue = uniqueName('crash-start');
+    stack.local.emulator.resetCounters();
+    // The job is submitted at once, the answer comes 8 s later: the worker dies in between.
+    stack.local.emulator.faults.set('StartFHIRImportJob', { responseLatencyMs: 8_000 });
+    const child = await startWorkerProcess(taskQueue);
+    try {
+      const handle = await startFhirImport(stack.temporal.env.client, {
+        callerKey: taskQueue,
+        taskQueue,
+        input: stack.input(datastoreId, 'crash-start', {
+          pollPolicy: { initialDelayMs: 200, minDelayMs: 200, maxDelayMs: 400, attemptTimeoutMs: 2_000 },
+        }),
+      });
+      const [submitted] = await waitFor(
+        () => stack.local.emulator.jobs.list().filter((job) => job.datastoreId === datastoreId),
+        (jobs) => jobs.length === 1,
+        'HealthLake to commit the job',
+        { stepMs: 10 },
+      );
+      child.kill('SIGKILL');
+      await once(child, 'exit');
+      assert.equal(child.signalCode, 'SIGKILL');
+      stack.local.emulator.faults.clear();
+
+      const worker = await stack.worker(taskQueue);
+      const result = await worker.runUntil(handle.result());
+      assert.equal(result.jobId, submitted!.jobId);
+      assert.equal(result.status, 'COMPLETED');
+      assert.equal(result.progress.counts.resourcesImported, data.counts.resources);
+      const jobs = stack.local.emulator.jobs.list().filter((job) => job.datastoreId === datastoreId);
+      assert.deepEqual(
+        jobs.map((job) => [job.jobId, job.status]),
+        [[submitted!.jobId, 'COMPLETED']],
+      );
+      // The retried start found the job by name and did not call StartFHIRImportJob again.
+      assert.equal(stack.local.emulator.counters().StartFHIRImportJob?.calls, 1);
+    } finally {
+      stack.local.emulator.faults.clear();
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+  });
+});
