@@ -111,10 +111,12 @@ function invalidInput(messages: readonly string[], fields: readonly string[]): A
  * {@link FhirImportResult} or fails with a typed failure (see `ImportFailureType`).
  *
  * History stays bounded: about 12 events to start plus about 7 per status change or progress
- * milestone, however many times the job is described.
+ * milestone, however many times the job is described (a job found by name after a crash adds one
+ * Describe activity, 3 events).
  *
  * Cancelling the workflow stops the wait (HealthLake cannot cancel an import); the workflow then
- * fails with `ImportWaitCancelled` carrying the still-running job id.
+ * fails with `ImportWaitCancelled` carrying the still-running job id. A cancel that arrives while
+ * the job is being started waits for the start to answer, so the id is never lost.
  */
 export async function fhirImportWorkflow(rawInput: FhirImportInput): Promise<FhirImportResult> {
   try {

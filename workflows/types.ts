@@ -111,8 +111,9 @@ export interface FhirImportInput {
   /** Overrides of {@link PollPolicy}. @default {@link DEFAULT_POLL_POLICY} */
   readonly pollPolicy?: Partial<PollPolicy>;
   /**
-   * Wall-clock deadline as an ISO-8601 instant; past it the workflow stops waiting and fails with
-   * `HealthLakeImportDeadlineExceeded` (the job keeps running in HealthLake). Survives restarts.
+   * Wall-clock deadline as an ISO-8601 instant, covering the start and the wait; past it the
+   * workflow fails with `HealthLakeImportDeadlineExceeded` (a job keeps running in HealthLake; a
+   * re-run under the same caller key reattaches to it). Survives restarts.
    * @default none
    */
   readonly deadline?: string;
