@@ -2,7 +2,7 @@
 // on 127.0.0.1 for tests, the demo and the benchmark, and waits until it answers S3 requests.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { delimiter } from 'node:path';
-import { freePort } from '../worker/dev-server';
+import { freePort, stopChild } from '../worker/dev-server';
 import { MOTO_SERVER, resolveTool, type ResolveToolOptions } from '../worker/local-tools';
 
 export interface S3ServerOptions {
@@ -36,20 +36,7 @@ export class S3ServerStartError extends Error {
 
 const POLL_INTERVAL_MS = 100;
 const PROBE_TIMEOUT_MS = 2_000;
-const KILL_AFTER_MS = 5_000;
 const STDERR_TAIL_CHARS = 4_000;
-
-function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolveStop) => {
-    const kill = setTimeout(() => child.kill('SIGKILL'), KILL_AFTER_MS);
-    child.once('exit', () => {
-      clearTimeout(kill);
-      resolveStop();
-    });
-    child.kill('SIGTERM');
-  });
-}
 
 async function waitUntilServing(
   endpoint: string,

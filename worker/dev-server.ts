@@ -89,10 +89,14 @@ async function waitUntilServing(
   );
 }
 
-function stopChild(child: ChildProcess): Promise<void> {
+/** Grace period between SIGTERM and SIGKILL when stopping a local server, in ms. */
+const KILL_AFTER_MS = 5_000;
+
+/** Stops a local server process: SIGTERM, then SIGKILL after {@link KILL_AFTER_MS}. */
+export function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolveStop) => {
-    const kill = setTimeout(() => child.kill('SIGKILL'), 5_000);
+    const kill = setTimeout(() => child.kill('SIGKILL'), KILL_AFTER_MS);
     child.once('exit', () => {
       clearTimeout(kill);
       resolveStop();
