@@ -106,12 +106,15 @@ function networkCode(err: unknown): string | undefined {
  * with the AWS name as `type`; `retry` → retryable one; `aborted` → `CancelledFailure`. `operation`
  * names the call in the message, e.g. `S3 PutObject` or `StartFHIRExportJob`.
  */
-export function awsErrorToFailure(err: unknown, operation: string): Error {
+export function awsErrorToFailure(err: unknown, operation: string, retryDelayMs?: number): Error {
   const decision = classifyAwsError(err);
   if (decision.kind === 'aborted') return new CancelledFailure(`${operation} aborted: activity cancelled`);
+  const retryable = decision.kind !== 'fail';
   return ApplicationFailure.create({
     message: `${operation} failed with ${decision.type}: ${decision.message}`,
     type: decision.type,
-    nonRetryable: decision.kind === 'fail',
+    nonRetryable: !retryable,
+    // Only a retryable failure carries a retry delay (throttling and 5xx back off by the poll policy).
+    ...(retryable && retryDelayMs !== undefined ? { nextRetryDelay: retryDelayMs } : {}),
   });
 }

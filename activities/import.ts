@@ -2,7 +2,7 @@
 // job to change with one Describe per activity attempt (see activities/README.md for why).
 import { createHash } from 'node:crypto';
 import { Context } from '@temporalio/activity';
-import { ApplicationFailure, ApplicationFailureCategory, CancelledFailure } from '@temporalio/common';
+import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
 import type { ImportJobProperties, JobProgressReport } from '@aws-sdk/client-healthlake';
 import {
   countsChanged,
@@ -21,7 +21,7 @@ import {
   type PollPolicy,
   type ValidationLevel,
 } from '../workflows/types';
-import { classifyAwsError } from './aws-errors';
+import { awsErrorToFailure, classifyAwsError } from './aws-errors';
 import type { HealthLakeImportApi } from './healthlake-api';
 
 /** Dependencies of {@link createHealthLakeActivities}. */
@@ -160,22 +160,6 @@ export function countsFromReport(report: JobProgressReport | undefined): ImportJ
   };
 }
 
-/** Turns an SDK error into the activity's failure: non-retryable with the AWS name, or retryable. */
-function toActivityFailure(err: unknown, operation: string, retryDelayMs?: number): Error {
-  const decision = classifyAwsError(err);
-  if (decision.kind === 'aborted') return new CancelledFailure(`${operation} aborted: activity cancelled`);
-  const message = `${operation} failed with ${decision.type}: ${decision.message}`;
-  if (decision.kind === 'fail') {
-    return ApplicationFailure.create({ message, type: decision.type, nonRetryable: true });
-  }
-  return ApplicationFailure.create({
-    message,
-    type: decision.type,
-    nonRetryable: false,
-    ...(retryDelayMs === undefined ? {} : { nextRetryDelay: retryDelayMs }),
-  });
-}
-
 /** The outcome of one Describe inside a wait. */
 type PollStep =
   | { readonly kind: 'return'; readonly snapshot: ImportJobSnapshot }
@@ -278,7 +262,7 @@ export function createHealthLakeActivities(deps: HealthLakeActivityDeps) {
           { abortSignal: signal() },
         );
       } catch (err) {
-        throw toActivityFailure(err, 'ListFHIRImportJobs');
+        throw awsErrorToFailure(err, 'ListFHIRImportJobs');
       }
       jobs.push(...(page.ImportJobPropertiesList ?? []));
       nextToken = page.NextToken === '' ? undefined : page.NextToken;
@@ -307,7 +291,7 @@ export function createHealthLakeActivities(deps: HealthLakeActivityDeps) {
     try {
       return await describeOrThrow(datastoreId, jobId);
     } catch (err) {
-      throw toActivityFailure(err, 'DescribeFHIRImportJob');
+      throw awsErrorToFailure(err, 'DescribeFHIRImportJob');
     }
   }
 
@@ -338,7 +322,7 @@ export function createHealthLakeActivities(deps: HealthLakeActivityDeps) {
       const retryable = classifyAwsError(err).kind === 'retry';
       return {
         kind: 'error',
-        failure: toActivityFailure(err, 'DescribeFHIRImportJob', retryDelayMs),
+        failure: awsErrorToFailure(err, 'DescribeFHIRImportJob', retryDelayMs),
         state: counted,
         ...(retryable ? { retryDelayMs } : {}),
       };
@@ -443,7 +427,7 @@ export function createHealthLakeActivities(deps: HealthLakeActivityDeps) {
           { abortSignal: signal() },
         );
       } catch (err) {
-        throw toActivityFailure(err, 'StartFHIRImportJob');
+        throw awsErrorToFailure(err, 'StartFHIRImportJob');
       }
       if (!started.JobId) {
         throw ApplicationFailure.create({
