@@ -1,6 +1,7 @@
-// An upgrade on real parts: imports started by a worker running the released workflow code (commit
-// BASE_COMMIT, taken from git) and held mid-wait; that worker is shut down and a worker running the
-// current code on the same task queue finishes them, deadline included, with exact counts.
+// An upgrade on real parts: imports, a landing, a hand-over and the gate started by the released
+// deployment (workflow code, activities and worker of commit BASE_COMMIT, taken from git) and held
+// mid-wait; that worker is shut down and the current one on the same task queue finishes them,
+// deadline and continue-as-new included, with exact counts.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
@@ -9,11 +10,20 @@ import { pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import type { WorkflowHandle } from '@temporalio/client';
-import { bundleWorkflowCode, DefaultLogger, Worker, type WorkflowBundle } from '@temporalio/worker';
-import type * as importActivities from '../activities/import';
+import { bundleWorkflowCode, DefaultLogger, type WorkflowBundle } from '@temporalio/worker';
+import type { HealthLakeWorker } from '../worker';
+import type * as workerModule from '../worker';
 import { startFhirImport } from '../client';
-import { HEALTHLAKE_API_TASK_QUEUE_SUFFIX, progressQuery, type FhirImportResult } from '../workflows/types';
-import { startImportTestStack, uniqueName, type ImportTestStack } from './helpers/import-env';
+import { gateStateQuery, gateWorkflowId } from '../workflows/gate-types';
+import type { FhirLandingInput, FhirLandingResult } from '../workflows/landing-types';
+import type { FhirPipelineOutcome } from '../workflows/pipeline';
+import {
+  FHIR_IMPORT_HANDOVER_WORKFLOW_TYPE,
+  fhirHandoverSignalWithStartOptions,
+} from '../workflows/pipeline-types';
+import { progressQuery, type FhirImportResult } from '../workflows/types';
+import { BUCKET, startImportTestStack, uniqueName, type ImportTestStack } from './helpers/import-env';
+import { manifestFor } from './helpers/manifest';
 import { waitFor } from './helpers/wait-for';
 
 /**
@@ -26,8 +36,9 @@ const ROOT = join(__dirname, '..');
 const FINISH_LIMIT_MS = 45_000;
 
 /**
- * Extracts `workflows/` and `activities/` at `commit` under `.local/` (inside the repository, so
- * the old code resolves this checkout's node_modules). Fails, never skips, when the commit is missing.
+ * Extracts the released deployment (`workflows/`, `activities/`, `worker/index.ts` and the S3
+ * helpers the landing uses) at `commit` under `.local/` (inside the repository, so the old code
+ * resolves this checkout's node_modules). Fails, never skips, when the commit is missing.
  */
 function extractReleasedCode(commit: string): string {
   try {
@@ -42,9 +53,18 @@ function extractReleasedCode(commit: string): string {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const archive = join(dir, 'released.tar');
-  execFileSync('git', ['archive', '--format=tar', '-o', archive, commit, 'workflows', 'activities'], {
-    cwd: ROOT,
-  });
+  execFileSync(
+    'git',
+    [
+      'archive',
+      '--format=tar',
+      '-o',
+      archive,
+      commit,
+      ...['workflows', 'activities', 'worker/index.ts', 'emulator/s3.ts'],
+    ],
+    { cwd: ROOT },
+  );
   execFileSync('tar', ['-xf', archive, '-C', dir]);
   return dir;
 }
@@ -57,19 +77,96 @@ async function workflowTaskFailures(handle: WorkflowHandle): Promise<string[]> {
     .map((e) => e.workflowTaskFailedEventAttributes?.failure?.message ?? '(no message)');
 }
 
-/** The result, or a failure naming the workflow task failure that keeps it from finishing. */
-async function finishedOrStuck(handle: WorkflowHandle): Promise<FhirImportResult> {
-  const result = handle.result() as Promise<FhirImportResult>;
+/**
+ * The workflow's result, or a failure naming the workflow task failure that keeps it (or one of
+ * `alsoWatch`, e.g. its child or the gate) from finishing.
+ */
+async function finishedOrStuck<T>(
+  handle: WorkflowHandle,
+  alsoWatch: readonly WorkflowHandle[] = [],
+): Promise<T> {
+  const result = handle.result() as Promise<T>;
   const deadline = Date.now() + FINISH_LIMIT_MS;
   for (;;) {
     const settled = await Promise.race([result.then(() => true), sleep(250).then(() => false)]);
     if (settled) return result;
-    const failures = await workflowTaskFailures(handle);
-    if (failures.length > 0) {
-      throw new Error(`${handle.workflowId} is stuck after the upgrade: ${failures.join('; ')}`);
+    for (const watched of [handle, ...alsoWatch]) {
+      const failures = await workflowTaskFailures(watched).catch(() => []);
+      if (failures.length > 0) {
+        throw new Error(`${watched.workflowId} is stuck after the upgrade: ${failures.join('; ')}`);
+      }
     }
     if (Date.now() > deadline) throw new Error(`${handle.workflowId} did not finish after the upgrade`);
   }
+}
+
+/** Settles every promise before returning (so nothing polls a stopped server), failing with all rejections. */
+async function allFinished<T>(promises: ReadonlyArray<Promise<T>>): Promise<T[]> {
+  const settled = await Promise.allSettled(promises);
+  const stuck = [...new Set(settled.flatMap((s) => (s.status === 'rejected' ? [String(s.reason)] : [])))];
+  assert.deepEqual(stuck, [], 'workflows that did not finish under the current code');
+  return settled.map((s) => (s as PromiseFulfilledResult<T>).value);
+}
+
+/** The released worker pair from git, on `taskQueue`. */
+async function releasedWorker(
+  releasedDir: string,
+  bundle: WorkflowBundle,
+  stack: ImportTestStack,
+  taskQueue: string,
+): Promise<HealthLakeWorker> {
+  const released = (await import(
+    pathToFileURL(join(releasedDir, 'worker', 'index.ts')).href
+  )) as typeof workerModule;
+  return released.createHealthLakeWorker({
+    connection: stack.temporal.env.nativeConnection,
+    taskQueue,
+    healthLake: stack.healthLake,
+    s3: stack.local.s3,
+    workflowBundle: bundle,
+    apiActivitiesPerSecond: 200,
+    // Its cached workflows move to the next worker at once after shutdown.
+    workerOptions: { stickyQueueScheduleToStartTimeout: '1s' },
+  });
+}
+
+/** Runs `fn` with the emulator's jobs slowed, so each can be held IN_PROGRESS before it ends. */
+async function withSlowJobs<T>(stack: ImportTestStack, fn: () => Promise<T>): Promise<T> {
+  stack.local.emulator.updateSettings({ speed: { resourcesPerSecond: 5 } });
+  try {
+    return await fn();
+  } finally {
+    stack.local.emulator.updateSettings({ speed: { resourcesPerSecond: null } });
+  }
+}
+
+/** Holds the data store's running import job and waits until `importHandle` waits on it. */
+async function holdMidWait(
+  stack: ImportTestStack,
+  datastoreId: string,
+  importHandle: WorkflowHandle,
+): Promise<string> {
+  const job = await waitFor(
+    () =>
+      stack.local.emulator.jobs
+        .list()
+        .find((j) => j.datastoreId === datastoreId && j.status === 'IN_PROGRESS'),
+    (j) => j !== undefined,
+    `a job on ${datastoreId} to run`,
+    { stepMs: 10 },
+  );
+  assert.equal(stack.local.emulator.jobs.hang(job!.jobId), true);
+  await waitFor(
+    () => importHandle.query(progressQuery),
+    (p) => p.status === 'IN_PROGRESS',
+    `${importHandle.workflowId} to see IN_PROGRESS`,
+  );
+  await waitFor(
+    async () => (await importHandle.describe()).raw.pendingActivities ?? [],
+    (pending) => pending.some((a) => a.activityType?.name === 'awaitImportJobChange'),
+    `${importHandle.workflowId} to wait`,
+  );
+  return job!.jobId;
 }
 
 /** Build ids of the workers that completed each workflow task, in order. */
@@ -108,82 +205,43 @@ describe(`upgrade from the workflow code at ${BASE_COMMIT}`, () => {
       { label: 'deadline', deadline: new Date(Date.now() + 3_600_000).toISOString() },
       { label: 'no-deadline', deadline: undefined },
     ];
-    const imports = [];
-    for (const spec of [withDeadline, without]) {
-      const prefix = `upgrade-${spec.label}`;
-      const datastoreId = await stack.newDatastore(prefix);
-      const data = await stack.land(prefix, 2);
-      imports.push({ ...spec, prefix, datastoreId, data });
-    }
+    const imports = await Promise.all(
+      [withDeadline, without].map(async (spec) => {
+        const prefix = `upgrade-${spec.label}`;
+        const datastoreId = await stack.newDatastore(prefix);
+        return { ...spec, prefix, datastoreId, data: await stack.land(prefix, 2) };
+      }),
+    );
 
-    // 1. The released deployment: its workflow bundle and its import activities.
-    const released = (await import(
-      pathToFileURL(join(releasedDir, 'activities', 'import.ts')).href
-    )) as typeof importActivities;
-    const releasedWorkers = [
-      await Worker.create({
-        connection: stack.temporal.env.nativeConnection,
-        taskQueue,
-        workflowBundle: releasedBundle,
-        // Its cached workflows move to the next worker at once after shutdown.
-        stickyQueueScheduleToStartTimeout: '1s',
-      }),
-      await Worker.create({
-        connection: stack.temporal.env.nativeConnection,
-        taskQueue: `${taskQueue}${HEALTHLAKE_API_TASK_QUEUE_SUFFIX}`,
-        activities: released.createHealthLakeActivities({ healthLake: stack.healthLake }),
-        maxTaskQueueActivitiesPerSecond: 200,
-      }),
-    ];
-    const releasedRun = Promise.all(releasedWorkers.map((w) => w.run()));
+    // 1. The released deployment starts both and waits: each job held IN_PROGRESS.
+    const releasedPair = await releasedWorker(releasedDir, releasedBundle, stack, taskQueue);
     const started: Array<(typeof imports)[number] & { handle: WorkflowHandle; jobId: string }> = [];
-    stack.local.emulator.updateSettings({ speed: { resourcesPerSecond: 5 } });
-    try {
-      for (const spec of imports) {
-        const handle = await startFhirImport(client, {
-          callerKey: `${taskQueue}-${spec.label}`,
-          taskQueue,
-          input: stack.input(spec.datastoreId, spec.prefix, spec.deadline ? { deadline: spec.deadline } : {}),
-        });
-        // Mid-wait: the job is held IN_PROGRESS and the released code has scheduled its next wait.
-        const job = await waitFor(
-          () => stack.local.emulator.jobs.list().find((j) => j.datastoreId === spec.datastoreId),
-          (j) => j?.status === 'IN_PROGRESS',
-          `the ${spec.label} job to run`,
-          { stepMs: 10 },
-        );
-        assert.equal(stack.local.emulator.jobs.hang(job!.jobId), true);
-        await waitFor(
-          () => handle.query(progressQuery),
-          (p) => p.status === 'IN_PROGRESS',
-          `the ${spec.label} import to see IN_PROGRESS`,
-        );
-        await waitFor(
-          async () => (await handle.describe()).raw.pendingActivities ?? [],
-          (pending) => pending.some((a) => a.activityType?.name === 'awaitImportJobChange'),
-          `the ${spec.label} import to wait`,
-        );
-        started.push({ ...spec, handle, jobId: job!.jobId });
-      }
-      // The deadline's timer is in the history the current code must replay.
-      const history = await started[0]!.handle.fetchHistory();
-      assert.equal(history.events?.filter((e) => e.timerStartedEventAttributes).length, 1);
-    } finally {
-      for (const worker of releasedWorkers) worker.shutdown();
-      await releasedRun;
-      stack.local.emulator.updateSettings({ speed: { resourcesPerSecond: null } });
-    }
+    await releasedPair.runUntil(
+      withSlowJobs(stack, async () => {
+        for (const spec of imports) {
+          const handle = await startFhirImport(client, {
+            callerKey: `${taskQueue}-${spec.label}`,
+            taskQueue,
+            input: stack.input(
+              spec.datastoreId,
+              spec.prefix,
+              spec.deadline ? { deadline: spec.deadline } : {},
+            ),
+          });
+          started.push({ ...spec, handle, jobId: await holdMidWait(stack, spec.datastoreId, handle) });
+        }
+        // The deadline's timer is in the history the current code must replay.
+        const history = await started[0]!.handle.fetchHistory();
+        assert.equal(history.events?.filter((e) => e.timerStartedEventAttributes).length, 1);
+      }),
+    );
 
     // 2. The current deployment on the same task queue picks the waits up; the jobs then finish.
     const current = await stack.worker(taskQueue);
     const results = await current.runUntil(
       (async () => {
         for (const { jobId } of started) assert.equal(stack.local.emulator.jobs.release(jobId), true);
-        // Every import settles (or is found stuck) before the stack stops; all failures are reported.
-        const settled = await Promise.allSettled(started.map(({ handle }) => finishedOrStuck(handle)));
-        const stuck = settled.flatMap((s) => (s.status === 'rejected' ? [String(s.reason)] : []));
-        assert.deepEqual(stuck, [], 'imports that did not finish under the current code');
-        return settled.map((s) => (s as PromiseFulfilledResult<FhirImportResult>).value);
+        return allFinished(started.map(({ handle }) => finishedOrStuck<FhirImportResult>(handle)));
       })(),
     );
 
@@ -203,10 +261,115 @@ describe(`upgrade from the workflow code at ${BASE_COMMIT}`, () => {
       );
       // Started by the released code, finished by the current code.
       const buildIds = await workflowTaskBuildIds(spec.handle);
-      assert.equal(buildIds[0], releasedWorkers[0]!.options.buildId, spec.label);
+      assert.equal(buildIds[0], releasedPair.main.options.buildId, spec.label);
       assert.equal(buildIds.at(-1), current.main.options.buildId, spec.label);
       assert.deepEqual(await workflowTaskFailures(spec.handle), [], spec.label);
     }
-    assert.notEqual(releasedWorkers[0]!.options.buildId, current.main.options.buildId);
+    assert.notEqual(releasedPair.main.options.buildId, current.main.options.buildId);
+  });
+  it('a landing holding the gate and a hand-over queued behind it (the gate continuing as new) finish under the current code', async () => {
+    const taskQueue = uniqueName('upgrade-pipeline');
+    const client = stack.temporal.env.client;
+    const datastoreId = await stack.newDatastore('upgrade-pipeline');
+    const landed = await stack.land('upgrade-landing-src', 2);
+    const handedOver = await stack.land('upgrade-handover', 2);
+    // One lease per gate run: the gate continues as new under each code version.
+    const gate = { settings: { holderCheckIntervalMs: 200, idleTimeoutMs: 1_000, maxLeasesPerRun: 1 } };
+    const landingImportId = `${taskQueue}-landing-import`;
+    const handoverImportId = `${taskQueue}-handover-import`;
+    const landing = client.workflow.getHandle(`${taskQueue}-landing`);
+    const gateHandle = client.workflow.getHandle(gateWorkflowId(datastoreId));
+    const landingInput: FhirLandingInput = {
+      source: { kind: 's3', s3Uri: `s3://${BUCKET}/upgrade-landing-src/` },
+      import: stack.input(datastoreId, 'upgrade-landing-dst', { reconciliation: 'strict' }),
+      importWorkflowId: landingImportId,
+      gate,
+    };
+
+    // 1. The released deployment lands, takes the gate, starts the import (held IN_PROGRESS), and
+    // queues the hand-over behind it.
+    const releasedPair = await releasedWorker(releasedDir, releasedBundle, stack, taskQueue);
+    let handover: WorkflowHandle | undefined;
+    let jobId = '';
+    await releasedPair.runUntil(
+      withSlowJobs(stack, async () => {
+        await client.workflow.start('fhirLandingWorkflow', {
+          taskQueue,
+          workflowId: landing.workflowId,
+          args: [landingInput],
+        });
+        jobId = await holdMidWait(stack, datastoreId, client.workflow.getHandle(landingImportId));
+        handover = await client.workflow.signalWithStart(
+          FHIR_IMPORT_HANDOVER_WORKFLOW_TYPE,
+          fhirHandoverSignalWithStartOptions({
+            batchKey: `${taskQueue}-handover`,
+            taskQueue,
+            handover: {
+              import: {
+                ...stack.input(datastoreId, 'upgrade-handover'),
+                manifest: manifestFor('upgrade-handover', handedOver),
+                reconciliation: 'strict',
+              },
+              importWorkflowId: handoverImportId,
+              gate,
+            },
+          }),
+        );
+        await waitFor(
+          () => gateHandle.query(gateStateQuery),
+          (state) => state.holder?.label === landingImportId && state.queue[0]?.label === handoverImportId,
+          'the hand-over to queue behind the landing at the gate',
+        );
+      }),
+    );
+
+    // 2. The current deployment picks everything up; the held job then finishes.
+    const current = await stack.worker(taskQueue, { s3: stack.local.s3 });
+    const imports = [landingImportId, handoverImportId].map((id) => client.workflow.getHandle(id));
+    const everything = [landing, handover!, ...imports, gateHandle];
+    const [landingResult, handoverResult, gateResult] = await current.runUntil(
+      (async () => {
+        assert.equal(stack.local.emulator.jobs.release(jobId), true);
+        return allFinished<unknown>([
+          // Each watches all: one stuck workflow (say the gate holder) blocks the others too.
+          finishedOrStuck(landing, everything),
+          finishedOrStuck(handover!, everything),
+          finishedOrStuck(gateHandle, everything),
+        ]);
+      })(),
+    );
+
+    const landedResult = landingResult as FhirLandingResult;
+    assert.equal(landedResult.manifest.totalLines, landed.counts.resources);
+    assert.equal(landedResult.manifest.totalObjects, landed.counts.files);
+    assert.equal(landedResult.importResult.status, 'COMPLETED');
+    assert.equal(landedResult.importResult.jobId, jobId);
+    assert.equal(landedResult.importResult.progress.counts.resourcesImported, landed.counts.resources);
+    assert.deepEqual(landedResult.importResult.reconciliation?.mismatches, []);
+    const handedOverResult = handoverResult as FhirPipelineOutcome;
+    assert.equal(handedOverResult.importResult.status, 'COMPLETED');
+    assert.equal(
+      handedOverResult.importResult.progress.counts.resourcesImported,
+      handedOver.counts.resources,
+    );
+    assert.deepEqual(handedOverResult.importResult.reconciliation?.mismatches, []);
+    assert.deepEqual(gateResult, { datastoreId, leasesGranted: 2 });
+    const jobs = stack.local.emulator.jobs.list().filter((j) => j.datastoreId === datastoreId);
+    assert.deepEqual(
+      jobs.map((j) => [j.jobId, j.status]),
+      [
+        [jobId, 'COMPLETED'],
+        [handedOverResult.importResult.jobId, 'COMPLETED'],
+      ],
+    );
+    for (const handle of everything) {
+      assert.deepEqual(await workflowTaskFailures(handle), [], handle.workflowId);
+    }
+    // The landing and its import were started by the released code and finished by the current code.
+    for (const handle of [landing, imports[0]!]) {
+      const buildIds = await workflowTaskBuildIds(handle);
+      assert.equal(buildIds[0], releasedPair.main.options.buildId, handle.workflowId);
+      assert.equal(buildIds.at(-1), current.main.options.buildId, handle.workflowId);
+    }
   });
 });

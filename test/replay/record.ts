@@ -14,11 +14,9 @@ import { parseArgs } from 'node:util';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { startFhirImport } from '../../client';
-import type { GeneratedFhirData } from '../../emulator/fhir/generate';
 import { waitForImportJob } from '../../emulator/testing';
 import { gateWorkflowId } from '../../workflows/gate-types';
 import type { FhirLandingInput, FhirLandingResult } from '../../workflows/landing-types';
-import type { LandingManifest } from '../../workflows/manifest';
 import type { FhirPipelineOutcome } from '../../workflows/pipeline';
 import {
   FHIR_IMPORT_HANDOVER_WORKFLOW_TYPE,
@@ -26,6 +24,7 @@ import {
 } from '../../workflows/pipeline-types';
 import { progressQuery, type FhirImportInput, type FhirImportResult } from '../../workflows/types';
 import { BUCKET, startImportTestStack, type ImportTestStack } from '../helpers/import-env';
+import { manifestFor } from '../helpers/manifest';
 import { waitFor } from '../helpers/wait-for';
 import { HISTORIES_DIR, historyToJson, type RecordedHistory } from './corpus';
 
@@ -51,23 +50,6 @@ interface Recorder {
 }
 
 type Scenario = (r: Recorder) => Promise<void>;
-
-/** The manifest a landing would have produced for `stack.land(prefix, ...)` (checksums not checked by the import). */
-function manifestFor(prefix: string, data: GeneratedFhirData): LandingManifest {
-  const objects = data.files.map((file) => ({
-    key: `${prefix}/${file.name}`,
-    sizeBytes: file.bytes,
-    sha256: '0'.repeat(64),
-    lines: file.lines,
-  }));
-  return {
-    s3Uri: `s3://${BUCKET}/${prefix}/`,
-    objects,
-    totalObjects: objects.length,
-    totalBytes: objects.reduce((sum, o) => sum + o.sizeBytes, 0),
-    totalLines: objects.reduce((sum, o) => sum + o.lines, 0),
-  };
-}
 
 async function settle(
   handle: WorkflowHandle,
