@@ -26,7 +26,7 @@ import { progressQuery, type FhirImportInput, type FhirImportResult } from '../.
 import { BUCKET, startImportTestStack, type ImportTestStack } from '../helpers/import-env';
 import { manifestFor } from '../helpers/manifest';
 import { waitFor } from '../helpers/wait-for';
-import { HISTORIES_DIR, historyToJson, type RecordedHistory } from './corpus';
+import { HISTORIES_DIR, historyToJson, readCorpus, type RecordedHistory } from './corpus';
 
 /** Repository root, for git and for relative paths in messages. */
 const ROOT = join(__dirname, '..', '..');
@@ -438,6 +438,24 @@ async function main(): Promise<void> {
   }
   const sourceCommit = `${git('rev-parse', '--short=7', 'HEAD')}${dirty === '' ? '' : '-dirty'}`;
   mkdirSync(HISTORIES_DIR, { recursive: true });
+  // A scenario already recorded from the same workflow code (no change to workflows/*.ts since
+  // its commit) adds nothing.
+  const sameWorkflowCode = (commit: string): boolean => {
+    if (dirty !== '') return false;
+    try {
+      execFileSync('git', ['diff', '--quiet', commit, 'HEAD', '--', 'workflows/*.ts'], {
+        cwd: ROOT,
+        stdio: 'pipe',
+      });
+      return true;
+    } catch {
+      return false; // differs, or a commit this clone does not have
+    }
+  };
+  const recordedFrom = (scenario: string): string | undefined =>
+    readCorpus().find(
+      ({ recorded }) => recorded.scenario === scenario && sameWorkflowCode(recorded.sourceCommit),
+    )?.file;
 
   const stack = await startImportTestStack();
   const runTag = Date.now().toString(36);
@@ -452,6 +470,11 @@ async function main(): Promise<void> {
       const file = join(HISTORIES_DIR, `${scenario}.${sourceCommit}.json`);
       if (existsSync(file)) {
         console.warn(`kept ${relative(ROOT, file)} (exists; recordings are never replaced)`);
+        return;
+      }
+      const same = recordedFrom(scenario);
+      if (same !== undefined) {
+        console.warn(`kept ${same} (recorded from the same workflows/ code as ${sourceCommit})`);
         return;
       }
       const history = await stack.temporal.env.client.workflow
