@@ -127,7 +127,7 @@ function invalidInput(messages: readonly string[], fields: readonly string[]): A
  * (`setCurrentDetails`, search attributes on status changes, the `progress` query); and returns a
  * {@link FhirImportResult} or fails with a typed failure (see `ImportFailureType`).
  *
- * History stays bounded: about 12 events to start plus about 7 per status change or progress
+ * History stays bounded: about 14 events to start (2 of them the job-name patch) plus about 7 per status change or progress
  * milestone, however many times the job is described (a job found by name after a crash adds one
  * Describe activity, 3 events).
  *
