@@ -494,6 +494,43 @@ describe('fhirImportWorkflow on the emulator', () => {
     assert.equal(square.result.progress.counts.resourcesImported, data.counts.resources);
   });
 
+  it('a throttled List is retried inside the start attempt (4 calls per attempt), then the next attempt', async () => {
+    const datastoreId = await stack.newDatastore('list-throttled');
+    const data = await stack.land('list-throttled', 1);
+    stack.local.emulator.resetCounters();
+    stack.local.emulator.faults.set('ListFHIRImportJobs', { throttleRate: 1 });
+    try {
+      const { result, workflowId } = await runImport(
+        'list-throttled',
+        stack.input(datastoreId, 'list-throttled', { pollPolicy: { attemptTimeoutMs: 30_000 } }),
+        async () => {
+          // Into the second attempt: the first one made its 4 calls (1 + 3 in-attempt retries).
+          await waitFor(
+            () => stack.local.emulator.counters().ListFHIRImportJobs?.throttled ?? 0,
+            (throttled) => throttled >= 5,
+            'a second start attempt',
+          );
+          stack.local.emulator.faults.clear();
+        },
+      );
+      assert.ok(result);
+      assert.equal(result.status, 'COMPLETED');
+      assert.equal(result.progress.counts.resourcesImported, data.counts.resources);
+      const counters = stack.local.emulator.counters();
+      const throttled = counters.ListFHIRImportJobs!.throttled;
+      assert.equal(counters.ListFHIRImportJobs!.calls, throttled + 1);
+      assert.equal(counters.StartFHIRImportJob?.calls, 1);
+      // The attempt that succeeded: 4 List calls per attempt, the (throttled + 1)-th call answered.
+      const history = await stack.temporal.env.client.workflow.getHandle(workflowId).fetchHistory();
+      const startAttempts = (history.events ?? [])
+        .map((event) => event.activityTaskStartedEventAttributes?.attempt)
+        .filter((attempt) => attempt !== undefined && attempt !== null);
+      assert.equal(startAttempts[0], Math.ceil((throttled + 1) / 4));
+    } finally {
+      stack.local.emulator.faults.clear();
+    }
+  });
+
   it('a cancel while StartFHIRImportJob is in flight fails ImportWaitCancelled naming the started job', async () => {
     const datastoreId = await stack.newDatastore('cancel-start');
     await stack.land('cancel-start', 2);
