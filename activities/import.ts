@@ -46,6 +46,10 @@ export interface StartImportJobArgs {
   readonly outputS3Uri: string;
   readonly kmsKeyId: string;
   readonly dataAccessRoleArn: string;
+  /**
+   * The exact HealthLake JobName, tagged with the import's identity by the workflow
+   * (`importJobName`); only a job with exactly this name can be reattached.
+   */
   readonly jobName: string;
   readonly validationLevel?: ValidationLevel;
   /** Stable identity of this import, `<namespace>/<workflowId>/<firstExecutionRunId>`: the ClientToken's seed. */
@@ -80,8 +84,9 @@ export interface StartedImportJob {
   readonly jobId: string;
   readonly status: string;
   /**
-   * `found` when a job with this name and S3 locations was already submitted: by a crashed earlier
-   * attempt, or by an earlier run that stopped waiting while the job still ran.
+   * `found` when a job with this exact name and these S3 locations was already submitted: by a
+   * crashed earlier attempt, or by an earlier run of the same import that stopped waiting while the
+   * job still ran.
    */
   readonly how: 'started' | 'found';
   readonly clientToken: string;
