@@ -30,8 +30,13 @@ export interface HealthLakeActivityDeps {
   readonly healthLake: HealthLakeImportApi;
   /** Epoch ms. @default Date.now */
   readonly clock?: () => number;
-  /** Uniform [0, 1), for poll jitter. @default Math.random */
+  /** Uniform [0, 1), for poll and retry jitter. @default Math.random */
   readonly random?: () => number;
+  /**
+   * Waits `ms` between in-attempt retries of a throttled call; rejects when the activity is
+   * cancelled. @default `Context.current().sleep` (a timer outside an activity)
+   */
+  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 /** Arguments of `startImportJob`. */
@@ -41,6 +46,10 @@ export interface StartImportJobArgs {
   readonly outputS3Uri: string;
   readonly kmsKeyId: string;
   readonly dataAccessRoleArn: string;
+  /**
+   * The exact HealthLake JobName, tagged with the import's identity by the workflow
+   * (`importJobName`); only a job with exactly this name can be reattached.
+   */
   readonly jobName: string;
   readonly validationLevel?: ValidationLevel;
   /** Stable identity of this import, `<namespace>/<workflowId>/<firstExecutionRunId>`: the ClientToken's seed. */
@@ -49,13 +58,35 @@ export interface StartImportJobArgs {
   readonly notBefore: string;
 }
 
+/**
+ * How `startImportJob` retries a throttled (or otherwise transient) List or Start call inside its
+ * attempt: full jitter, `random() × min(capMs, baseMs × 2^retry)`, at most `retries` times and never
+ * past half the attempt's start-to-close timeout. Then the attempt fails with a jittered
+ * `nextRetryDelay` ({@link jitteredAttemptDelayMs}).
+ */
+export const START_CALL_RETRY = { retries: 3, baseMs: 250, capMs: 4_000 } as const;
+
+/** Delay before the next attempt of a start/describe/list activity after a transient error. */
+export const ATTEMPT_RETRY = { baseMs: 1_000, capMs: 30_000 } as const;
+
+/**
+ * The retry delay of activity attempt `attempt` (1-based) after a transient error: the exponential
+ * window `min(capMs, baseMs × 2^(attempt-1))`, of which a random half is removed ("equal jitter"),
+ * so attempts throttled together do not come back together. Temporal's retry policy has no jitter.
+ */
+export function jitteredAttemptDelayMs(attempt: number, random: () => number): number {
+  const window = Math.min(ATTEMPT_RETRY.capMs, ATTEMPT_RETRY.baseMs * 2 ** Math.max(0, attempt - 1));
+  return Math.round(window / 2 + (window / 2) * Math.min(Math.max(random(), 0), 1));
+}
+
 /** What `startImportJob` did. */
 export interface StartedImportJob {
   readonly jobId: string;
   readonly status: string;
   /**
-   * `found` when a job with this name and S3 locations was already submitted: by a crashed earlier
-   * attempt, or by an earlier run that stopped waiting while the job still ran.
+   * `found` when a job with this exact name and these S3 locations was already submitted: by a
+   * crashed earlier attempt, or by an earlier run of the same import that stopped waiting while the
+   * job still ran.
    */
   readonly how: 'started' | 'found';
   readonly clientToken: string;
@@ -128,7 +159,11 @@ export interface AwaitImportJobArgs {
 const DEFAULT_LIST_PAGE_SIZE = 100;
 const DEFAULT_LIST_MAX_PAGES = 5;
 /** Statuses of a job that has not ended: such a job is reattached whenever it was submitted. */
-const RUNNING_IMPORT_STATUSES: readonly ImportJobStatus[] = ['IN_PROGRESS', 'QUEUED', 'SUBMITTED'];
+const RUNNING_IMPORT_STATUSES: ReadonlySet<string> = new Set<ImportJobStatus>([
+  'IN_PROGRESS',
+  'QUEUED',
+  'SUBMITTED',
+]);
 /** How far before the workflow start a found job may have been submitted (clock skew), in ms. */
 const SUBMIT_CLOCK_SKEW_MS = 60_000;
 
@@ -191,6 +226,48 @@ export function createHealthLakeActivities(deps: HealthLakeActivityDeps) {
   const { healthLake } = deps;
   const clock = deps.clock ?? Date.now;
   const random = deps.random ?? Math.random;
+  const sleep =
+    deps.sleep ??
+    ((ms: number): Promise<void> => {
+      try {
+        return Context.current().sleep(ms);
+      } catch {
+        return new Promise((resolve) => setTimeout(resolve, ms)); // outside an activity
+      }
+    });
+
+  function activityAttempt(): { attempt: number; startToCloseTimeoutMs?: number } {
+    try {
+      const { attempt, startToCloseTimeoutMs } = Context.current().info;
+      return { attempt, startToCloseTimeoutMs };
+    } catch {
+      return { attempt: 1 };
+    }
+  }
+
+  /**
+   * Runs one HealthLake call, retrying a transient error (throttling, 5xx, network) inside the
+   * attempt with full jitter ({@link START_CALL_RETRY}); past the retries or the time budget the
+   * attempt fails with a jittered `nextRetryDelay`. Every try is one call against the account's budget.
+   */
+  async function callWithRetry<T>(operation: string, call: () => Promise<T>): Promise<T> {
+    const { attempt, startToCloseTimeoutMs } = activityAttempt();
+    const budgetMs = startToCloseTimeoutMs === undefined ? Infinity : startToCloseTimeoutMs / 2;
+    const startedMs = clock();
+    for (let retry = 0; ; retry++) {
+      try {
+        return await call();
+      } catch (err) {
+        if (classifyAwsError(err).kind !== 'retry') throw awsErrorToFailure(err, operation);
+        const windowMs = Math.min(START_CALL_RETRY.capMs, START_CALL_RETRY.baseMs * 2 ** retry);
+        const delayMs = Math.floor(random() * windowMs);
+        if (retry >= START_CALL_RETRY.retries || clock() - startedMs + delayMs > budgetMs) {
+          throw awsErrorToFailure(err, operation, jitteredAttemptDelayMs(attempt, random));
+        }
+        await sleep(delayMs);
+      }
+    }
+  }
 
   function signal(): AbortSignal | undefined {
     try {
@@ -247,9 +324,8 @@ export function createHealthLakeActivities(deps: HealthLakeActivityDeps) {
     const maxPages = args.maxPages ?? DEFAULT_LIST_MAX_PAGES;
     do {
       listCalls++;
-      let page;
-      try {
-        page = await healthLake.listFHIRImportJobs(
+      const page = await callWithRetry('ListFHIRImportJobs', () =>
+        healthLake.listFHIRImportJobs(
           {
             DatastoreId: args.datastoreId,
             JobName: args.jobName,
@@ -260,10 +336,8 @@ export function createHealthLakeActivities(deps: HealthLakeActivityDeps) {
             NextToken: nextToken,
           },
           { abortSignal: signal() },
-        );
-      } catch (err) {
-        throw awsErrorToFailure(err, 'ListFHIRImportJobs');
-      }
+        ),
+      );
       jobs.push(...(page.ImportJobPropertiesList ?? []));
       nextToken = page.NextToken === '' ? undefined : page.NextToken;
     } while (nextToken !== undefined && listCalls < maxPages);
@@ -291,7 +365,11 @@ export function createHealthLakeActivities(deps: HealthLakeActivityDeps) {
     try {
       return await describeOrThrow(datastoreId, jobId);
     } catch (err) {
-      throw awsErrorToFailure(err, 'DescribeFHIRImportJob');
+      throw awsErrorToFailure(
+        err,
+        'DescribeFHIRImportJob',
+        jitteredAttemptDelayMs(activityAttempt().attempt, random),
+      );
     }
   }
 
@@ -389,32 +467,44 @@ export function createHealthLakeActivities(deps: HealthLakeActivityDeps) {
 
   return {
     /**
-     * Starts the import job exactly once. First looks for a job this import already submitted, with
-     * the same name and S3 locations: one submitted since the workflow started (an earlier attempt
-     * that crashed after HealthLake accepted it), or one still running whenever it was submitted (an
-     * earlier run of the same import that stopped waiting: cancelled or past its deadline). Then
-     * starts with a ClientToken derived from the import's identity, so a retry that races the lookup
-     * still gets the same job. At most 1 + 3 List calls of `DEFAULT_LIST_MAX_PAGES` pages each.
+     * Starts the import job exactly once. First looks for a job this import already submitted: ONE
+     * `ListFHIRImportJobs` by the exact JobName (every status; more pages only when more than a page
+     * of jobs share the name), then keeps a job with this name and S3 locations that is still
+     * running whenever it was submitted (an earlier run of the same import that stopped waiting:
+     * cancelled or past its deadline), or that was submitted since the workflow started (an earlier
+     * attempt that crashed after HealthLake accepted it). Then starts with a ClientToken derived from
+     * the import's identity, so a retry that races the lookup still gets the same job. The workflow
+     * passes a name tagged with the import's identity (`importJobName`), so another import never
+     * matches. A fresh import costs 1 List + 1 Start; a throttled call is retried inside the attempt.
      */
     startImportJob: async (args: StartImportJobArgs): Promise<StartedImportJob> => {
       const clientToken = importClientToken(args.identity);
+      const endedSinceMs = Date.parse(args.notBefore) - SUBMIT_CLOCK_SKEW_MS;
       const sameImport = (job: ImportJobProperties): boolean =>
         job.JobName === args.jobName &&
         job.InputDataConfig?.S3Uri === args.inputS3Uri &&
         job.JobOutputDataConfig?.S3Configuration?.S3Uri === args.outputS3Uri;
-      const lookups: ReadonlyArray<Pick<ListImportJobsArgs, 'jobStatus' | 'submittedAfter'>> = [
-        { submittedAfter: new Date(Date.parse(args.notBefore) - SUBMIT_CLOCK_SKEW_MS).toISOString() },
-        ...RUNNING_IMPORT_STATUSES.map((jobStatus) => ({ jobStatus })),
-      ];
-      for (const lookup of lookups) {
-        const { jobs } = await listPages({ datastoreId: args.datastoreId, jobName: args.jobName, ...lookup });
-        const mine = jobs.find(sameImport);
-        if (mine?.JobId)
-          return { jobId: mine.JobId, status: mine.JobStatus ?? 'SUBMITTED', how: 'found', clientToken };
+      const running = (job: ImportJobProperties): boolean => RUNNING_IMPORT_STATUSES.has(job.JobStatus ?? '');
+      const endedSinceStart = (job: ImportJobProperties): boolean =>
+        job.SubmitTime instanceof Date && job.SubmitTime.getTime() >= endedSinceMs;
+      let nextToken: string | undefined;
+      for (let page = 0; page < DEFAULT_LIST_MAX_PAGES; page++) {
+        const listed = await listPages({
+          datastoreId: args.datastoreId,
+          jobName: args.jobName,
+          maxPages: 1,
+          ...(nextToken === undefined ? {} : { nextToken }),
+        });
+        const mine = listed.jobs.filter(sameImport);
+        const found = mine.find(running) ?? mine.find(endedSinceStart);
+        if (found?.JobId) {
+          return { jobId: found.JobId, status: found.JobStatus ?? 'SUBMITTED', how: 'found', clientToken };
+        }
+        nextToken = listed.nextToken;
+        if (nextToken === undefined) break;
       }
-      let started;
-      try {
-        started = await healthLake.startFHIRImportJob(
+      const started = await callWithRetry('StartFHIRImportJob', () =>
+        healthLake.startFHIRImportJob(
           {
             DatastoreId: args.datastoreId,
             JobName: args.jobName,
@@ -425,10 +515,8 @@ export function createHealthLakeActivities(deps: HealthLakeActivityDeps) {
             ...(args.validationLevel === undefined ? {} : { ValidationLevel: args.validationLevel }),
           },
           { abortSignal: signal() },
-        );
-      } catch (err) {
-        throw awsErrorToFailure(err, 'StartFHIRImportJob');
-      }
+        ),
+      );
       if (!started.JobId) {
         throw ApplicationFailure.create({
           message: 'StartFHIRImportJob returned no JobId',

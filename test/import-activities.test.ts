@@ -14,6 +14,7 @@ import { DefaultLogger } from '@temporalio/worker';
 import {
   createHealthLakeActivities,
   importClientToken,
+  jitteredAttemptDelayMs,
   type AwaitImportJobArgs,
   type HealthLakeImportApi,
 } from '../activities';
@@ -290,14 +291,55 @@ describe('startImportJob', () => {
     identity: 'default/wf-1/run-1',
     notBefore: '2026-01-01T00:00:00.000Z',
   };
+  /** The one lookup: by exact name, every status, no time window. */
+  const lookup = {
+    DatastoreId: DATASTORE,
+    JobName: 'import-a',
+    JobStatus: undefined,
+    SubmittedBefore: undefined,
+    SubmittedAfter: undefined,
+    MaxResults: 100,
+    NextToken: undefined,
+  };
+  const throttled = () => new ThrottlingException({ message: 'Rate exceeded', $metadata: {} });
 
-  it('starts with a ClientToken derived from the identity, after looking for an earlier submission', async () => {
-    const { api, calls } = scriptedHealthLake(
-      [],
+  /** A HealthLake whose List and Start answers come from scripts (an Error is thrown). */
+  function scriptedStart(lists: Array<ImportJobProperties[] | Error>, starts: Array<Error | 'ok'> = ['ok']) {
+    const calls = { list: [] as unknown[], start: [] as Array<{ ClientToken?: string }> };
+    const api: HealthLakeImportApi = {
+      async listFHIRImportJobs(input) {
+        const next = lists[Math.min(calls.list.length, lists.length - 1)]!;
+        calls.list.push(input);
+        if (next instanceof Error) throw next;
+        return { ImportJobPropertiesList: next };
+      },
+      async startFHIRImportJob(input) {
+        const next = starts[Math.min(calls.start.length, starts.length - 1)]!;
+        calls.start.push(input);
+        if (next instanceof Error) throw next;
+        return { JobId: 'job-new', JobStatus: 'SUBMITTED', DatastoreId: DATASTORE };
+      },
+      describeFHIRImportJob: () => Promise.reject(new Error('unused')),
+    };
+    const sleeps: number[] = [];
+    const act = createHealthLakeActivities({
+      healthLake: api,
+      random: () => 0.5,
+      sleep: async (ms) => {
+        sleeps.push(ms);
+      },
+    });
+    return { act, calls, sleeps };
+  }
+  const attemptEnv = (attempt = 1) =>
+    new MockActivityEnvironment({ attempt, startToCloseTimeoutMs: 30_000 }, quiet);
+
+  it('a fresh import costs exactly 1 List (by name, every status) and 1 Start with the identity token', async () => {
+    // Same name, other S3 input: not this import.
+    const { act, calls, sleeps } = scriptedStart([
       [job('IN_PROGRESS', 0, { InputDataConfig: { S3Uri: 's3://in-bucket/other' } })],
-    );
-    const act = createHealthLakeActivities({ healthLake: api });
-    const started = await run(new MockActivityEnvironment({}, quiet), act.startImportJob, startArgs);
+    ]);
+    const started = await run(attemptEnv(), act.startImportJob, startArgs);
     assert.deepEqual(started, {
       jobId: 'job-new',
       status: 'SUBMITTED',
@@ -306,36 +348,106 @@ describe('startImportJob', () => {
     });
     assert.match(started.clientToken, /^[0-9a-f]{40}$/);
     assert.notEqual(importClientToken('default/wf-1/run-2'), started.clientToken);
-    // Submitted since the workflow start (minus 60 s of clock skew), then still running at any time.
-    const lookup = (JobStatus?: string, SubmittedAfter?: Date) => ({
-      DatastoreId: DATASTORE,
-      JobName: 'import-a',
-      JobStatus,
-      SubmittedBefore: undefined,
-      SubmittedAfter,
-      MaxResults: 100,
-      NextToken: undefined,
-    });
-    assert.deepEqual(calls.list, [
-      lookup(undefined, new Date('2025-12-31T23:59:00.000Z')),
-      lookup('IN_PROGRESS'),
-      lookup('QUEUED'),
-      lookup('SUBMITTED'),
-    ]);
-    assert.equal((calls.start[0] as { ClientToken: string }).ClientToken, started.clientToken);
+    assert.deepEqual(calls.list, [lookup]);
+    assert.equal(calls.start.length, 1);
+    assert.equal(calls.start[0]?.ClientToken, started.clientToken);
+    assert.deepEqual(sleeps, []);
   });
 
   it('reattaches to the job an earlier crashed attempt submitted, without starting another', async () => {
-    const { api, calls } = scriptedHealthLake([], [job('IN_PROGRESS')]);
-    const act = createHealthLakeActivities({ healthLake: api });
-    const found = await run(
-      new MockActivityEnvironment({ attempt: 2 }, quiet),
-      act.startImportJob,
-      startArgs,
-    );
+    const { act, calls } = scriptedStart([[job('IN_PROGRESS')]]);
+    const found = await run(attemptEnv(2), act.startImportJob, startArgs);
     assert.equal(found.jobId, 'job-1');
     assert.equal(found.how, 'found');
+    assert.equal(calls.list.length, 1);
     assert.equal(calls.start.length, 0);
+  });
+
+  it('keeps a running job of any age and an ended one submitted since the start (minus 60 s skew), nothing else', async () => {
+    const old = new Date('2025-12-31T23:58:59.999Z'); // 60.001 s before the workflow start
+    const skewed = new Date('2025-12-31T23:59:00.000Z'); // exactly 60 s before
+    const cases: Array<[string, ImportJobProperties, 'found' | 'started']> = [
+      [
+        'running, submitted a day earlier',
+        job('QUEUED', 0, { SubmitTime: new Date(T0 - 86_400_000) }),
+        'found',
+      ],
+      ['ended before the window', job('COMPLETED', 0, { SubmitTime: old }), 'started'],
+      ['ended inside the skew window', job('FAILED', 0, { SubmitTime: skewed }), 'found'],
+      ['running under another name', job('IN_PROGRESS', 0, { JobName: 'import-a-2' }), 'started'],
+      [
+        'running with another output',
+        job('IN_PROGRESS', 0, {
+          JobOutputDataConfig: { S3Configuration: { S3Uri: 's3://out-bucket/x', KmsKeyId: 'alias/k' } },
+        }),
+        'started',
+      ],
+    ];
+    for (const [label, listed, how] of cases) {
+      const { act, calls } = scriptedStart([[listed]]);
+      const outcome = await run(attemptEnv(), act.startImportJob, startArgs);
+      assert.equal(outcome.how, how, label);
+      assert.equal(calls.list.length, 1, label);
+      assert.equal(calls.start.length, how === 'started' ? 1 : 0, label);
+    }
+  });
+
+  it('a throttled List is retried inside the attempt with full jitter: 2 List + 1 Start, one attempt', async () => {
+    const { act, calls, sleeps } = scriptedStart([throttled(), []]);
+    const started = await run(attemptEnv(), act.startImportJob, startArgs);
+    assert.equal(started.how, 'started');
+    assert.deepEqual(calls.list, [lookup, lookup]);
+    assert.equal(calls.start.length, 1);
+    // random() = 0.5 of the first window (250 ms).
+    assert.deepEqual(sleeps, [125]);
+  });
+
+  it('a throttled Start is retried with the same ClientToken; past 3 retries the attempt fails with a jittered delay', async () => {
+    const once = scriptedStart([[]], [throttled(), 'ok']);
+    const started = await run(attemptEnv(), once.act.startImportJob, startArgs);
+    assert.equal(started.how, 'started');
+    assert.deepEqual(
+      once.calls.start.map((c) => c.ClientToken),
+      [started.clientToken, started.clientToken],
+    );
+    assert.deepEqual(once.sleeps, [125]);
+
+    const always = scriptedStart([throttled()]);
+    const failure = await run(attemptEnv(3), always.act.startImportJob, startArgs).catch(
+      (err: unknown) => err,
+    );
+    assert.ok(failure instanceof ApplicationFailure);
+    assert.equal(failure.type, 'ThrottlingException');
+    assert.equal(failure.nonRetryable, false);
+    assert.equal(failure.message, 'ListFHIRImportJobs failed with ThrottlingException: Rate exceeded');
+    // Windows 250, 500, 1000 ms × 0.5; then attempt 3's window 4 s: 2 s + 0.5 × 2 s.
+    assert.deepEqual(always.sleeps, [125, 250, 500]);
+    assert.equal(always.calls.list.length, 4);
+    assert.equal(always.calls.start.length, 0);
+    assert.equal(failure.nextRetryDelay, 3_000);
+  });
+
+  it('a non-retryable error is not retried inside the attempt', async () => {
+    const { act, calls, sleeps } = scriptedStart([
+      new AccessDeniedException({ message: 'not allowed', $metadata: {} }),
+    ]);
+    const failure = await run(attemptEnv(), act.startImportJob, startArgs).catch((err: unknown) => err);
+    assert.ok(failure instanceof ApplicationFailure);
+    assert.equal(failure.type, 'AccessDeniedException');
+    assert.equal(failure.nonRetryable, true);
+    assert.equal(calls.list.length, 1);
+    assert.deepEqual(sleeps, []);
+  });
+
+  it('jittered attempt delays: half the exponential window plus a random half, capped at 30 s', () => {
+    assert.deepEqual(
+      [1, 2, 3, 6, 20].map((attempt) => jitteredAttemptDelayMs(attempt, () => 0)),
+      [500, 1_000, 2_000, 15_000, 15_000],
+    );
+    assert.deepEqual(
+      [1, 2, 6].map((attempt) => jitteredAttemptDelayMs(attempt, () => 0.999999)),
+      [1_000, 2_000, 30_000],
+    );
   });
 });
 

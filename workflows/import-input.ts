@@ -66,7 +66,63 @@ const ROLE_ARN_PATTERN = /^arn:aws(-[^:]+)?:iam::[0-9]{12}:role\/.+$/;
 const KMS_KEY_PATTERN =
   /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32}|alias\/[a-zA-Z0-9/_-]+|arn:aws(-[^:]+)?:kms:[a-z0-9-]+:[0-9]{12}:(key\/.+|alias\/[a-zA-Z0-9/_-]+))$/;
 // ISO-8601 instant with an explicit zone, so the deadline means the same on every worker.
-const ISO_INSTANT_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+const ISO_INSTANT_PATTERN =
+  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-](\d{2}):(\d{2}))$/;
+const MONTH_NAMES = [
+  'January',
+  'February',
+  'March',
+  'April',
+  'May',
+  'June',
+  'July',
+  'August',
+  'September',
+  'October',
+  'November',
+  'December',
+] as const;
+
+/**
+ * The calendar rule an ISO instant that matches {@link ISO_INSTANT_PATTERN} breaks, if any. JS
+ * `Date.parse` rolls some impossible dates over (`2030-02-30` becomes March 2) and refuses others,
+ * so the fields are checked one by one.
+ */
+function impossibleInstant(value: string): string | undefined {
+  const [, y, mo, d, h, mi, se, oh, om] = ISO_INSTANT_PATTERN.exec(value)!.map((part) =>
+    part === undefined ? undefined : Number(part),
+  );
+  const year = y!;
+  const month = mo!;
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  if (month < 1 || month > 12) return `month ${mo} does not exist (01-12)`;
+  const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]!;
+  if (d! < 1 || d! > days)
+    return `day ${d} does not exist in ${MONTH_NAMES[month - 1]} ${year} (it has ${days} days)`;
+  if (h! > 23) return `hour ${h} does not exist (00-23)`;
+  if (mi! > 59) return `minute ${mi} does not exist (00-59)`;
+  if (se !== undefined && se > 59) return `second ${se} does not exist (00-59)`;
+  if (oh !== undefined && (oh > 23 || om! > 59))
+    return 'zone offset does not exist (hours 00-23, minutes 00-59)';
+  return undefined;
+}
+
+/**
+ * Patch id of the input rules added after release 18a8820: input and output S3 locations must not
+ * overlap, and a deadline must be a real calendar instant. The workflow marks the patch only when
+ * one of them rejects an input the old rules accepted, so a valid import's history has no marker.
+ */
+export const INPUT_RULES_PATCH = 'fhir-import-input-s3-overlap-calendar-deadline';
+
+/** Options of {@link validateFhirImportInput}. */
+export interface FhirImportInputValidationOptions {
+  /**
+   * Apply the rules of {@link INPUT_RULES_PATCH}. Off only when the workflow replays a history
+   * recorded before them (an import already running with such an input keeps running).
+   * @default true
+   */
+  readonly rulesSince18a8820?: boolean;
+}
 
 const INPUT_FIELDS: ReadonlySet<string> = new Set<keyof FhirImportInput>([
   'datastoreId',
@@ -265,11 +321,113 @@ function trimSlash(uri: string): string {
   return uri.replace(/\/+$/, '');
 }
 
+/** `s3://bucket/prefix` as `bucket/prefix/`: one trailing slash, so a prefix test means "inside". */
+function s3Folder(uri: string): string {
+  return `${trimSlash(uri.slice('s3://'.length))}/`;
+}
+
+/**
+ * HealthLake writes SUCCESS/FAILURE files and manifest.json under the output location: inside the
+ * input prefix the next import of that prefix reads them as input; an input inside the output
+ * location reads an earlier import's output. Both fields are named.
+ */
+function checkS3Overlap(inputS3Uri: string, outputS3Uri: string, errors: FhirImportInputError[]): void {
+  const input = s3Folder(inputS3Uri);
+  const output = s3Folder(outputS3Uri);
+  const why = '(HealthLake writes its output files where an import of the input location reads them)';
+  const other = (field: string, value: string) => `input.${field} ${printValue(value, 'value')}`;
+  if (input === output) {
+    errors.push(
+      new FhirImportInputError(
+        'outputS3Uri',
+        outputS3Uri,
+        `must not equal ${other('inputS3Uri', inputS3Uri)} ${why}`,
+      ),
+    );
+  } else if (output.startsWith(input)) {
+    errors.push(
+      new FhirImportInputError(
+        'outputS3Uri',
+        outputS3Uri,
+        `must not be inside ${other('inputS3Uri', inputS3Uri)} ${why}`,
+      ),
+    );
+  } else if (input.startsWith(output)) {
+    errors.push(
+      new FhirImportInputError(
+        'inputS3Uri',
+        inputS3Uri,
+        `must not be inside ${other('outputS3Uri', outputS3Uri)} ${why}`,
+      ),
+    );
+  }
+}
+
+/** Characters HealthLake allows in a job name; anything else becomes `-`. */
+const JOB_NAME_DISALLOWED = /[^\p{L}\p{Z}\p{N}_.:/=+\-%@]/gu;
+/** HealthLake's JobName limit, in characters. */
+export const MAX_JOB_NAME_CHARS = 64;
+/** Hex digits of the identity tag at the end of every job name (64 bits of FNV-1a). */
+export const JOB_NAME_TAG_HEX_CHARS = 16;
+
+/** FNV-1a, 64 bit, over the UTF-8 bytes of `text`: deterministic, no Node built-ins (workflow code). */
+function fnv1a64Hex(text: string): string {
+  const prime = 0x100000001b3n;
+  const mask = 0xffffffffffffffffn;
+  let hash = 0xcbf29ce484222325n;
+  const mix = (byte: number): void => {
+    hash = ((hash ^ BigInt(byte)) * prime) & mask;
+  };
+  for (const char of text) {
+    const cp = char.codePointAt(0)!;
+    if (cp < 0x80) mix(cp);
+    else if (cp < 0x800) [0xc0 | (cp >> 6), 0x80 | (cp & 0x3f)].forEach(mix);
+    else if (cp < 0x10000) [0xe0 | (cp >> 12), 0x80 | ((cp >> 6) & 0x3f), 0x80 | (cp & 0x3f)].forEach(mix);
+    else
+      [0xf0 | (cp >> 18), 0x80 | ((cp >> 12) & 0x3f), 0x80 | ((cp >> 6) & 0x3f), 0x80 | (cp & 0x3f)].forEach(
+        mix,
+      );
+  }
+  return hash.toString(16).padStart(JOB_NAME_TAG_HEX_CHARS, '0');
+}
+
+/** The first `maxChars` UTF-16 units of `text`, never splitting a surrogate pair. */
+function truncateChars(text: string, maxChars: number): string {
+  let out = '';
+  for (const char of text) {
+    if (out.length + char.length > maxChars) break;
+    out += char;
+  }
+  return out;
+}
+
+/**
+ * The HealthLake JobName of an import: a readable part (the caller's `jobName`, else the workflow
+ * id with characters HealthLake refuses replaced by `-`), cut to fit, then `-` and a 16-hex tag
+ * of the import's identity (`<namespace>/<workflowId>`). The tag makes the name an identity: the
+ * start activity reattaches only to a job with exactly this name, so two imports with the same
+ * `jobName` (or with workflow ids that clean to the same text, `batch(1)` and `batch[1]`) never
+ * share a job, while every retry, crash recovery and re-run under the same caller key (same
+ * workflow id) finds its own. At most 64 characters, within HealthLake's JobName pattern.
+ *
+ * @example importJobName('nightly', 'default', 'fhir-import-batch-7') // 'nightly-3f0c…' (16 hex)
+ */
+export function importJobName(jobName: string | undefined, namespace: string, workflowId: string): string {
+  const readable = jobName ?? workflowId.replace(JOB_NAME_DISALLOWED, '-');
+  const tag = fnv1a64Hex(`${namespace}/${workflowId}`);
+  return `${truncateChars(readable, MAX_JOB_NAME_CHARS - tag.length - 1)}-${tag}`;
+}
+
 /**
  * Validates an import input and fills in defaults. Deterministic: `nowMs` is the workflow's clock
  * (a deadline must lie after it). Returns every broken rule, not only the first.
  */
-export function validateFhirImportInput(raw: unknown, nowMs: number): FhirImportInputValidation {
+export function validateFhirImportInput(
+  raw: unknown,
+  nowMs: number,
+  options: FhirImportInputValidationOptions = {},
+): FhirImportInputValidation {
+  const newRules = options.rulesSince18a8820 ?? true;
   const errors: FhirImportInputError[] = [];
   if (!isRecord(raw)) {
     return {
@@ -311,6 +469,9 @@ export function validateFhirImportInput(raw: unknown, nowMs: number): FhirImport
     checkString(raw, 'apiTaskQueue', false, 1, 1000, /^\S+$/, 'must not contain whitespace'),
   ];
   for (const check of checks) check(errors);
+  if (newRules && !errors.some((e) => e.field === 'inputS3Uri' || e.field === 'outputS3Uri')) {
+    checkS3Overlap(raw.inputS3Uri as string, raw.outputS3Uri as string, errors);
+  }
 
   const levels: readonly unknown[] = Object.values(ValidationLevel);
   if (raw.validationLevel !== undefined && !levels.includes(raw.validationLevel)) {
@@ -322,7 +483,13 @@ export function validateFhirImportInput(raw: unknown, nowMs: number): FhirImport
   let deadlineMs: number | undefined;
   if (raw.deadline !== undefined) {
     const parsed = typeof raw.deadline === 'string' ? Date.parse(raw.deadline) : NaN;
-    if (typeof raw.deadline !== 'string' || !ISO_INSTANT_PATTERN.test(raw.deadline) || Number.isNaN(parsed)) {
+    const wellFormed = typeof raw.deadline === 'string' && ISO_INSTANT_PATTERN.test(raw.deadline);
+    const impossible = newRules && wellFormed ? impossibleInstant(raw.deadline as string) : undefined;
+    if (impossible !== undefined) {
+      errors.push(
+        new FhirImportInputError('deadline', raw.deadline, `must be a real date and time: ${impossible}`),
+      );
+    } else if (!wellFormed || Number.isNaN(parsed)) {
       errors.push(
         new FhirImportInputError(
           'deadline',

@@ -7,6 +7,7 @@ import {
   ApplicationFailure,
   CancellationScope,
   isCancellation,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -16,7 +17,13 @@ import {
   type ActivityOptions,
 } from '@temporalio/workflow';
 import type { HealthLakeActivities, ImportJobSnapshot } from '../activities/import';
-import { validateFhirImportInput, type ResolvedFhirImportInput } from './import-input';
+import {
+  importJobName,
+  INPUT_RULES_PATCH,
+  validateFhirImportInput,
+  type FhirImportInputValidation,
+  type ResolvedFhirImportInput,
+} from './import-input';
 import { classifyImportStatus, isTerminalImportStatus } from './import-status';
 import { progressMilestone, ZERO_COUNTS } from './poll-policy';
 import { reconcileImport, reconciliationFailureMessage } from './reconcile';
@@ -44,7 +51,17 @@ function workflowNowMs(): number {
 const JOB_NAME_DISALLOWED = /[^\p{L}\p{Z}\p{N}_.:/=+\-%@]/gu;
 const MAX_JOB_NAME_CHARS = 64;
 
-/** A job name from the workflow id: readable, within HealthLake's rules, and stable across retries. */
+/**
+ * Patch id of the identity-tagged job name and the one-List start (`importJobName`). Histories
+ * recorded before it (release 18a8820) scheduled the start with the untagged name and keep it.
+ */
+export const JOB_NAME_IDENTITY_PATCH = 'fhir-import-job-name-identity-tag';
+
+/**
+ * The job name of release 18a8820, kept for histories recorded before {@link JOB_NAME_IDENTITY_PATCH}:
+ * the workflow id cleaned to HealthLake's characters. Not an identity (`batch(1)` and `batch[1]`
+ * clean to the same name); new imports use `importJobName`.
+ */
 export function defaultJobName(workflowId: string): string {
   const cleaned = workflowId.replace(JOB_NAME_DISALLOWED, '-');
   if (cleaned.length <= MAX_JOB_NAME_CHARS) return cleaned;
@@ -110,7 +127,7 @@ function invalidInput(messages: readonly string[], fields: readonly string[]): A
  * (`setCurrentDetails`, search attributes on status changes, the `progress` query); and returns a
  * {@link FhirImportResult} or fails with a typed failure (see `ImportFailureType`).
  *
- * History stays bounded: about 12 events to start plus about 7 per status change or progress
+ * History stays bounded: about 14 events to start (2 of them the job-name patch) plus about 7 per status change or progress
  * milestone, however many times the job is described (a job found by name after a crash adds one
  * Describe activity, 3 events).
  *
@@ -172,9 +189,23 @@ function waitCancelled(
   });
 }
 
+/**
+ * Validates with today's rules. An input that only the rules added after release 18a8820 reject
+ * (overlapping S3 locations, an impossible deadline date) is checked against the patch: a history
+ * recorded before those rules, where the input passed and the import went on, replays with the
+ * old rules; a new import fails. Valid inputs never reach `patched`, so they record no marker.
+ */
+function validateInput(rawInput: FhirImportInput, nowMs: number): FhirImportInputValidation {
+  const current = validateFhirImportInput(rawInput, nowMs);
+  if (current.ok) return current;
+  const before = validateFhirImportInput(rawInput, nowMs, { rulesSince18a8820: false });
+  if (!before.ok || patched(INPUT_RULES_PATCH)) return current;
+  return before;
+}
+
 async function runImport(rawInput: FhirImportInput): Promise<FhirImportResult> {
   const info = workflowInfo();
-  const validation = validateFhirImportInput(rawInput, info.startTime.getTime());
+  const validation = validateInput(rawInput, info.startTime.getTime());
   if (!validation.ok) {
     throw invalidInput(
       validation.errors.map((e) => e.message),
@@ -251,7 +282,11 @@ async function runImport(rawInput: FhirImportInput): Promise<FhirImportResult> {
       outputS3Uri: input.outputS3Uri,
       kmsKeyId: input.kmsKeyId,
       dataAccessRoleArn: input.dataAccessRoleArn,
-      jobName: input.jobName ?? defaultJobName(info.workflowId),
+      // New imports tag the name with their identity (one import, one job name); histories from
+      // before the patch scheduled the start with the untagged name.
+      jobName: patched(JOB_NAME_IDENTITY_PATCH)
+        ? importJobName(input.jobName, info.namespace, info.workflowId)
+        : (input.jobName ?? defaultJobName(info.workflowId)),
       identity: `${info.namespace}/${info.workflowId}/${info.firstExecutionRunId}`,
       notBefore: info.startTime.toISOString(),
       ...(input.validationLevel === undefined ? {} : { validationLevel: input.validationLevel }),

@@ -104,7 +104,14 @@ export interface FhirImportInput {
   readonly kmsKeyId: string;
   /** `arn:aws:iam::<account>:role/<name>` that HealthLake assumes to read and write S3. */
   readonly dataAccessRoleArn: string;
-  /** HealthLake job name. @default derived from the workflow id (deterministic) */
+  /**
+   * Readable part of the HealthLake job name (1-64 characters). The name HealthLake gets always ends
+   * with `-` and a 16-hex tag of this import's identity (namespace + workflow id), and the readable
+   * part is cut to 47 characters to fit: two imports with the same `jobName` get two jobs, while
+   * retries and re-runs under the same caller key find their own. `FhirImportResult.jobName` shows
+   * the name HealthLake holds.
+   * @default the workflow id, with characters HealthLake refuses replaced by `-`
+   */
   readonly jobName?: string;
   /** @default HealthLake's default (not sent) */
   readonly validationLevel?: ValidationLevel;

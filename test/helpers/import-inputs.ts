@@ -146,4 +146,57 @@ export const INVALID_IMPORT_INPUTS: ReadonlyArray<[string, Record<string, unknow
     'input.patient (string) is not a FhirImportInput field',
   ],
   ['apiTaskQueue blank', { apiTaskQueue: 'a b' }, 'input.apiTaskQueue "a b" must not contain whitespace'],
+  [
+    'output inside the input prefix',
+    { outputS3Uri: 's3://landing-bucket/fhir/batch-1/out' },
+    'input.outputS3Uri "s3://landing-bucket/fhir/batch-1/out" must not be inside input.inputS3Uri "s3://landing-bucket/fhir/batch-1/" (HealthLake writes its output files where an import of the input location reads them)',
+  ],
+  [
+    'output equal to the input (trailing slash aside)',
+    { outputS3Uri: 's3://landing-bucket/fhir/batch-1' },
+    'input.outputS3Uri "s3://landing-bucket/fhir/batch-1" must not equal input.inputS3Uri "s3://landing-bucket/fhir/batch-1/" (HealthLake writes its output files where an import of the input location reads them)',
+  ],
+  [
+    'input inside the output prefix',
+    { outputS3Uri: 's3://landing-bucket/fhir' },
+    'input.inputS3Uri "s3://landing-bucket/fhir/batch-1/" must not be inside input.outputS3Uri "s3://landing-bucket/fhir" (HealthLake writes its output files where an import of the input location reads them)',
+  ],
+  [
+    'deadline February 30',
+    { deadline: '2030-02-30T00:00:00Z' },
+    'input.deadline "2030-02-30T00:00:00Z" must be a real date and time: day 30 does not exist in February 2030 (it has 28 days)',
+  ],
+  [
+    'deadline February 29 of a common year',
+    { deadline: '2031-02-29T12:00:00Z' },
+    'input.deadline "2031-02-29T12:00:00Z" must be a real date and time: day 29 does not exist in February 2031 (it has 28 days)',
+  ],
+  [
+    'deadline April 31',
+    { deadline: '2030-04-31T00:00:00+02:00' },
+    'input.deadline "2030-04-31T00:00:00+02:00" must be a real date and time: day 31 does not exist in April 2030 (it has 30 days)',
+  ],
+  [
+    'deadline month 13',
+    { deadline: '2030-13-01T00:00:00Z' },
+    'input.deadline "2030-13-01T00:00:00Z" must be a real date and time: month 13 does not exist (01-12)',
+  ],
+  [
+    'deadline hour 25',
+    { deadline: '2030-01-01T25:00:00Z' },
+    'input.deadline "2030-01-01T25:00:00Z" must be a real date and time: hour 25 does not exist (00-23)',
+  ],
 ];
+
+/**
+ * Rows of {@link INVALID_IMPORT_INPUTS} that only the rules added after release 18a8820 reject: the
+ * workflow records their patch marker before failing (an older history replays without them).
+ */
+export const RULES_SINCE_18A8820: ReadonlySet<string> = new Set([
+  'output inside the input prefix',
+  'output equal to the input (trailing slash aside)',
+  'input inside the output prefix',
+  'deadline February 30',
+  'deadline February 29 of a common year',
+  'deadline April 31',
+]);
