@@ -182,6 +182,8 @@ describe('temporal-healthlake emulator start-up failures', () => {
     assert.deepEqual(liveProcessesWith(cli.marker), []);
   });
 
+  const dataDirWithResourcesFile = mkdtempSync(join(tmpdir(), 'thl-resources-'));
+  writeFileSync(join(dataDirWithResourcesFile, 'resources'), '');
   const usageErrors: [string, string[], string][] = [
     [
       '--s3-endpoint that is not a URL',
@@ -197,6 +199,11 @@ describe('temporal-healthlake emulator start-up failures', () => {
       '--data-dir that is a file',
       ['--data-dir', __filename, '--s3-endpoint', 'http://127.0.0.1:9'],
       `emulator: data directory ${__filename} cannot be created or written (EEXIST: file already exists); pass a writable --data-dir`,
+    ],
+    [
+      '--data-dir whose resources/ is a file',
+      ['--data-dir', dataDirWithResourcesFile, '--s3-endpoint', 'http://127.0.0.1:9'],
+      `emulator: data directory ${dataDirWithResourcesFile} has an unreadable resources/ folder (EEXIST: file already exists); pass a writable --data-dir`,
     ],
     [
       '--port that is not a number',
