@@ -2,6 +2,7 @@
 // over a given S3-compatible endpoint or a moto server it starts itself. Every problem the user
 // must fix (bad flag, busy port, corrupt state) exits 2 with one line, and a moto it started never
 // outlives it: it is stopped on every exit path, signals during start-up included.
+import { constants as osConstants } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { Command } from './commands';
 import {
@@ -26,19 +27,22 @@ const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 
 /**
  * Listens for SIGINT/SIGTERM from the first moment, so a signal during start-up (moto takes
- * seconds to boot) aborts it instead of killing the process and orphaning moto.
+ * seconds to boot) aborts it instead of killing the process and orphaning moto. The listeners
+ * stay until `dispose`, so a second signal while stopping reaches `onSecondSignal` (a forced
+ * stop) instead of Node's default, which would end the process with moto still running.
  */
-function listenForStop() {
+function listenForStop(onSecondSignal: (signal: NodeJS.Signals) => void) {
   const controller = new AbortController();
   let received: (signal: NodeJS.Signals) => void = () => {};
   const stopped = new Promise<NodeJS.Signals>((resolve) => {
     received = resolve;
   });
   const onSignal = (signal: NodeJS.Signals): void => {
+    if (controller.signal.aborted) return onSecondSignal(signal);
     controller.abort(new Error(`${signal} during start-up`));
     received(signal);
   };
-  for (const signal of STOP_SIGNALS) process.once(signal, onSignal);
+  for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
   return {
     signal: controller.signal,
     stopped,
@@ -99,8 +103,14 @@ export const emulatorCommand: Command = {
       return EXIT_USAGE;
     }
 
-    const stop = listenForStop();
     let s3Server: S3ServerHandle | undefined;
+    const stop = listenForStop((signal) => {
+      // The user asked twice: stop now. State on disk is at its last status change; a job that
+      // was running runs again from its first line on the next start.
+      console.error(`emulator: second ${signal}: stopping now, without waiting for running jobs`);
+      s3Server?.killNow();
+      process.exit(128 + osConstants.signals[signal]);
+    });
     let emulator: EmulatorHandle | undefined;
     // Last resort for exits nothing awaits (an uncaught error in a timer): kill moto synchronously.
     const killMotoOnExit = (): void => s3Server?.killNow();

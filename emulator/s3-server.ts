@@ -13,8 +13,8 @@ export interface S3ServerOptions {
   /** How to find or install moto. @default resolveTool's defaults (.tools/moto, pip from PyPI) */
   readonly tool?: ResolveToolOptions;
   /**
-   * Aborts start-up: the server is stopped and the promise rejects with the signal's reason (a
-   * CLI passes one tied to SIGINT/SIGTERM so no moto outlives it). @default none
+   * Aborts start-up: the server gets SIGKILL at once and the promise rejects with the signal's
+   * reason (a CLI passes one tied to SIGINT/SIGTERM so no moto outlives it). @default none
    */
   readonly signal?: AbortSignal;
 }
@@ -109,12 +109,20 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Se
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-STDERR_TAIL_CHARS);
   });
+  // On abort, kill at once and synchronously: a half-started moto holds nothing worth a graceful
+  // stop, and the caller may be about to exit (a second Ctrl-C) before an async stop could run.
+  const killOnAbort = (): void => {
+    child.kill('SIGKILL');
+  };
+  options.signal?.addEventListener('abort', killOnAbort, { once: true });
   try {
     options.signal?.throwIfAborted();
     await waitUntilServing(endpoint, child, options.startupTimeoutMs ?? 60_000, () => stderr, options.signal);
   } catch (err) {
     await stopChild(child);
     throw err;
+  } finally {
+    options.signal?.removeEventListener('abort', killOnAbort);
   }
   return {
     endpoint,

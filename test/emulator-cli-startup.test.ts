@@ -11,6 +11,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { startS3Server } from '../emulator/s3-server';
 import { waitFor } from './helpers/wait-for';
 
 const MAIN = resolve(__dirname, '..', 'cli', 'main.ts');
@@ -37,6 +38,16 @@ function liveProcessesWith(marker: string): number[] {
   }
   return pids;
 }
+
+/** The moto server among them (tsx's esbuild service carries the marker too). */
+const motoProcessesWith = (marker: string): number[] =>
+  liveProcessesWith(marker).filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('moto_server');
+    } catch {
+      return false;
+    }
+  });
 
 interface CliRun {
   readonly pid: number;
@@ -97,12 +108,12 @@ function occupyPort(): Promise<{ server: Server; port: number }> {
   });
 }
 
-describe('temporal-healthlake emulator start-up failures', () => {
-  after(() => {
-    // A failing test must not leak a moto server into the rest of the run.
-    for (const marker of markers) for (const pid of liveProcessesWith(marker)) process.kill(pid, 'SIGKILL');
-  });
+after(() => {
+  // A failing test must not leak a moto server into the rest of the run.
+  for (const marker of markers) for (const pid of liveProcessesWith(marker)) process.kill(pid, 'SIGKILL');
+});
 
+describe('temporal-healthlake emulator start-up failures', () => {
   it('exits 2 naming a corrupt state.json (and the JSON problem), leaves the file alone and stops its moto', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'thl-corrupt-'));
     const statePath = join(dataDir, 'state.json');
@@ -148,7 +159,7 @@ describe('temporal-healthlake emulator start-up failures', () => {
     const cli = startCli(['--port', '0']);
     // moto is spawned at once but needs a second or more before it answers: signal in between.
     const moto = await waitFor(
-      () => liveProcessesWith(cli.marker).filter((pid) => pid !== cli.pid),
+      () => motoProcessesWith(cli.marker),
       (pids) => pids.length > 0,
       'moto started by the CLI',
       { limitMs: EXIT_WITHIN_MS, stepMs: 20 },
@@ -173,7 +184,7 @@ describe('temporal-healthlake emulator start-up failures', () => {
         limitMs: EXIT_WITHIN_MS,
       },
     );
-    assert.equal(liveProcessesWith(cli.marker).filter((pid) => pid !== cli.pid).length, 1);
+    assert.equal(motoProcessesWith(cli.marker).length, 1);
     cli.kill('SIGTERM');
     const { code, signal } = await cli.exited;
 
@@ -227,4 +238,33 @@ describe('temporal-healthlake emulator start-up failures', () => {
       assert.deepEqual(liveProcessesWith(cli.marker), []);
     });
   }
+});
+
+describe('startS3Server({ signal })', () => {
+  it('kills the half-started moto and rejects with the reason when aborted during start-up', async () => {
+    const marker = randomUUID();
+    markers.push(marker);
+    const controller = new AbortController();
+    // moto inherits the environment when it is spawned, after an await inside startS3Server.
+    process.env[MARKER_VAR] = marker;
+    const starting = startS3Server({ signal: controller.signal });
+    try {
+      await waitFor(
+        () => motoProcessesWith(marker),
+        (pids) => pids.length === 1,
+        'moto spawned',
+        { limitMs: EXIT_WITHIN_MS, stepMs: 20 },
+      );
+    } catch (err) {
+      controller.abort(err);
+      await starting.catch(() => undefined);
+      throw err;
+    } finally {
+      delete process.env[MARKER_VAR];
+    }
+    const reason = new Error('stop now');
+    controller.abort(reason);
+    await assert.rejects(starting, (err: unknown) => err === reason);
+    assert.deepEqual(liveProcessesWith(marker), []);
+  });
 });
