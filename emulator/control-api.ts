@@ -1,7 +1,7 @@
 // The control API, outside the AWS surface: JSON endpoints under `/_emulator/` for tests, the demo
 // and the benchmark to read counters, inject faults, steer jobs and change knobs over HTTP.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { sendJson } from './http';
+import { jsonNestingDepth, MAX_JSON_DEPTH, sendJson } from './http';
 import type { EmulatorControls } from './controls';
 
 export const CONTROL_PREFIX = '/_emulator/';
@@ -16,6 +16,8 @@ export function createControlApi(controls: EmulatorControls) {
     let payload: Record<string, unknown>;
     try {
       const text = body.toString('utf8').trim();
+      if (jsonNestingDepth(text) > MAX_JSON_DEPTH)
+        return sendJson(res, 400, { error: `request body nests deeper than ${MAX_JSON_DEPTH} levels` });
       payload = text === '' ? {} : (JSON.parse(text) as Record<string, unknown>);
       if (typeof payload !== 'object' || payload === null || Array.isArray(payload))
         throw new Error('not an object');

@@ -36,3 +36,37 @@ export const validationError = (message: string): ServiceError =>
 export const notFound = (message: string): ServiceError =>
   new ServiceError('ResourceNotFoundException', message);
 export const throttled = (message: string): ServiceError => new ServiceError('ThrottlingException', message);
+
+/** Why `startEmulator` could not start; the CLI turns each into exit code 2 and one line. */
+export const EmulatorStartProblem = {
+  /** `state.json` unreadable, not JSON, not the emulator's shape, or from another version. */
+  StateFile: 'state-file',
+  /** The data directory cannot be created, read or written. */
+  DataDir: 'data-dir',
+  /** The port is taken, or listening on it is not allowed. */
+  Listen: 'listen',
+} as const;
+export type EmulatorStartProblem = (typeof EmulatorStartProblem)[keyof typeof EmulatorStartProblem];
+
+/**
+ * Thrown by `startEmulator` for a problem the user must fix before it can start (a corrupt state
+ * file, a busy port); the message names the file or port, the problem and what to do.
+ */
+export class EmulatorStartError extends Error {
+  override readonly name = 'EmulatorStartError';
+  constructor(
+    readonly problem: EmulatorStartProblem,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** `EACCES: permission denied` style detail of a Node system error, without the path it repeats. */
+export function systemErrorDetail(err: unknown): string {
+  if (err instanceof Error) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return code ? `${code}: ${err.message.replace(/^[A-Z]+: /, '').split(',')[0]}` : err.message;
+  }
+  return String(err);
+}

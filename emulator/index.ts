@@ -16,7 +16,7 @@ import { checkResourceLine } from './fhir/validate';
 import { createS3Client } from './s3';
 import { PRESETS, type PresetName, type QuotaSettings, type SpeedSettings } from './settings';
 import { openStateStore } from './state/state-store';
-import { LOCALHOST, startHttpServer } from './server';
+import { LOCALHOST, startHttpServer, type RunningServer } from './server';
 import { createAwsSurface } from './wire';
 
 export { FAST_QUOTAS, FAST_SPEED, AWS_QUOTAS, AWS_SPEED, PRESETS } from './settings';
@@ -26,6 +26,7 @@ export type { FaultSpec, OperationCounters, Faults } from './faults';
 export { createPrng as seededRandom } from './fhir/generate';
 export type { EmulatorControls, JobSummary, SettingsUpdate } from './controls';
 export { CONTROL_PREFIX } from './control-api';
+export { EmulatorStartError, EmulatorStartProblem } from './errors';
 
 export interface EmulatorOptions {
   /** TCP port on 127.0.0.1. @default 0 (a free port) */
@@ -82,6 +83,9 @@ const DEFAULT_MAX_BODY_BYTES = 1_048_576;
  * const healthLake = new HealthLakeClient({ endpoint: emulator.url, region: emulator.region,
  *   credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
  * await emulator.stop();
+ *
+ * @throws EmulatorStartError for a problem the caller must fix (corrupt `state.json`, unusable
+ *   `dataDir`, busy port); nothing is left running or open when it throws.
  */
 export async function startEmulator(options: EmulatorOptions = {}): Promise<EmulatorHandle> {
   const region = options.region ?? 'us-east-1';
@@ -93,8 +97,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     speed: { ...preset.speed, ...options.speed },
     quotas: { ...preset.quotas, ...options.quotas },
   };
-  const s3 = options.s3Client ?? createS3Client({ endpoint: options.s3Endpoint, region });
   const state = await openStateStore(options.dataDir);
+  const s3 = options.s3Client ?? createS3Client({ endpoint: options.s3Endpoint, region });
   const engine = createJobEngine({
     state,
     settings,
@@ -117,13 +121,21 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const faults = createFaultInjector(options.random ?? Math.random);
   const counters = createCallCounters();
   const controls = createEmulatorControls({ state, engine, faults, counters, settings });
-  const server = await startHttpServer({
-    port: options.port ?? 0,
-    maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
-    aws: createAwsSurface({ ctx, faults, counters, limiter: createRateLimiter(nowMs), onError }),
-    control: createControlApi(controls),
-    onError,
-  });
+  let server: RunningServer;
+  try {
+    server = await startHttpServer({
+      port: options.port ?? 0,
+      maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+      aws: createAwsSurface({ ctx, faults, counters, limiter: createRateLimiter(nowMs), onError }),
+      control: createControlApi(controls),
+      onError,
+    });
+  } catch (err) {
+    // Nothing has run yet: release what was opened so a failed start leaves no handle behind.
+    state.close();
+    if (!options.s3Client) s3.destroy();
+    throw err;
+  }
 
   lifecycle.resume();
   engine.resume();

@@ -12,6 +12,11 @@ export interface S3ServerOptions {
   readonly startupTimeoutMs?: number;
   /** How to find or install moto. @default resolveTool's defaults (.tools/moto, pip from PyPI) */
   readonly tool?: ResolveToolOptions;
+  /**
+   * Aborts start-up: the server gets SIGKILL at once and the promise rejects with the signal's
+   * reason (a CLI passes one tied to SIGINT/SIGTERM so no moto outlives it). @default none
+   */
+  readonly signal?: AbortSignal;
 }
 
 export interface S3ServerHandle {
@@ -19,6 +24,10 @@ export interface S3ServerHandle {
   readonly endpoint: string;
   /** Where the moto binary came from (env, tools folder, fresh pip install). */
   readonly binarySource: string;
+  /** The moto process id. */
+  readonly pid: number;
+  /** Sends SIGKILL now, synchronously: for `process.on('exit')`, where nothing async runs. */
+  killNow(): void;
   /** Stops the server: SIGTERM, then SIGKILL after 5 s. Resolves once the process has exited. */
   stop(): Promise<void>;
 }
@@ -43,20 +52,26 @@ async function waitUntilServing(
   child: ChildProcess,
   timeoutMs: number,
   stderr: () => string,
+  signal: AbortSignal | undefined,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError = 'no answer yet';
   while (Date.now() < deadline) {
+    signal?.throwIfAborted();
     if (child.exitCode !== null || child.pid === undefined) {
       throw new S3ServerStartError(endpoint, `exited with code ${child.exitCode}: ${stderr()}`);
     }
     try {
       // ListBuckets: answers only once moto's S3 backend is loaded, not just the socket.
-      const response = await fetch(`${endpoint}/`, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
+      const timeout = AbortSignal.timeout(PROBE_TIMEOUT_MS);
+      const response = await fetch(`${endpoint}/`, {
+        signal: signal ? AbortSignal.any([timeout, signal]) : timeout,
+      });
       await response.arrayBuffer();
       if (response.ok) return;
       lastError = `HTTP ${response.status}`;
     } catch (err) {
+      signal?.throwIfAborted();
       lastError = err instanceof Error ? err.message : String(err);
     }
     await new Promise((r) => setTimeout(r, POLL_INTERVAL_MS));
@@ -94,15 +109,28 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Se
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-STDERR_TAIL_CHARS);
   });
+  // On abort, kill at once and synchronously: a half-started moto holds nothing worth a graceful
+  // stop, and the caller may be about to exit (a second Ctrl-C) before an async stop could run.
+  const killOnAbort = (): void => {
+    child.kill('SIGKILL');
+  };
+  options.signal?.addEventListener('abort', killOnAbort, { once: true });
   try {
-    await waitUntilServing(endpoint, child, options.startupTimeoutMs ?? 60_000, () => stderr);
+    options.signal?.throwIfAborted();
+    await waitUntilServing(endpoint, child, options.startupTimeoutMs ?? 60_000, () => stderr, options.signal);
   } catch (err) {
     await stopChild(child);
     throw err;
+  } finally {
+    options.signal?.removeEventListener('abort', killOnAbort);
   }
   return {
     endpoint,
     binarySource: `${moto.source}: ${moto.path}`,
+    pid: child.pid!,
+    killNow: () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    },
     stop: () => stopChild(child),
   };
 }

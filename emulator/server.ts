@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CONTROL_PREFIX } from './control-api';
-import { ServiceError } from './errors';
+import { EmulatorStartError, EmulatorStartProblem, ServiceError, systemErrorDetail } from './errors';
 import { readBody, sendJson } from './http';
 import { sendAwsError } from './wire';
 
@@ -53,9 +53,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     });
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    const failed = (err: NodeJS.ErrnoException): void => reject(listenError(options.port, err));
+    server.once('error', failed);
     server.listen(options.port, LOCALHOST, () => {
-      server.off('error', reject);
+      server.off('error', failed);
       resolve();
     });
   });
@@ -67,4 +68,13 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
         server.closeAllConnections();
       }),
   };
+}
+
+function listenError(port: number, err: NodeJS.ErrnoException): EmulatorStartError {
+  return new EmulatorStartError(
+    EmulatorStartProblem.Listen,
+    err.code === 'EADDRINUSE'
+      ? `port ${port} on ${LOCALHOST} is already in use (EADDRINUSE); choose another port, or 0 for a free one`
+      : `cannot listen on ${LOCALHOST}:${port} (${systemErrorDetail(err)})`,
+  );
 }

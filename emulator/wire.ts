@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ServiceError } from './errors';
 import type { CallCounters, FaultInjector } from './faults';
-import { sendJson } from './http';
+import { jsonNestingDepth, MAX_JSON_DEPTH, sendJson } from './http';
 import type { ServiceContext } from './operations/context';
 import { OPERATIONS, rateLimitFor } from './operations';
 import type { RateLimiter } from './quotas';
@@ -48,6 +48,11 @@ export function parseAwsRequest(
         : `X-Amz-Target '${target}' is not a HealthLake operation`,
     );
   const text = body.toString('utf8').trim();
+  if (jsonNestingDepth(text) > MAX_JSON_DEPTH)
+    throw new ServiceError(
+      'SerializationException',
+      `Request body of ${operation} nests deeper than ${MAX_JSON_DEPTH} levels`,
+    );
   let input: unknown;
   try {
     input = text === '' ? {} : JSON.parse(text);

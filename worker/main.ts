@@ -6,6 +6,7 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { NativeConnection } from '@temporalio/worker';
 import { createHealthLakeWorker, DEFAULT_API_ACTIVITIES_PER_SECOND } from './index';
+import { exitOnInvalidEndpointEnv } from './endpoint-config';
 
 /** Static credentials a local endpoint accepts; real AWS uses the default provider chain. */
 const LOCAL_CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' } as const;
@@ -20,6 +21,7 @@ function positiveNumber(name: string, fallback: number): number {
 
 async function main(): Promise<void> {
   const env = process.env;
+  if (exitOnInvalidEndpointEnv(env)) return;
   const address = env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
   const region = env.AWS_REGION ?? 'us-east-1';
   const localCredentials = env.AWS_ACCESS_KEY_ID === undefined ? { credentials: LOCAL_CREDENTIALS } : {};

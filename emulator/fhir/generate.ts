@@ -52,7 +52,27 @@ export interface GenerateFhirOptions {
   readonly resourcesPerFile?: number;
   /** File names are `<filePrefix>-00001.ndjson`, ... @default 'synthetic-fhir' */
   readonly filePrefix?: string;
+  /** Called every `progressEveryPatients` patients and after the last one (a large run takes minutes). @default none */
+  readonly onProgress?: (progress: GenerateFhirProgress) => void;
+  /** How many patients between two `onProgress` calls. @default 1_000 */
+  readonly progressEveryPatients?: number;
 }
+
+/** How far `generateFhirData` has come. */
+export interface GenerateFhirProgress {
+  readonly patientsGenerated: number;
+  readonly patients: number;
+}
+
+/**
+ * The most patients one `generateFhirData` call makes. The whole data set is held in memory
+ * (about 13 KB of NDJSON and 50 KB of process memory per patient: 20,000 patients are ~250 MB of
+ * NDJSON and ~1 GB resident), so the bound keeps a typo like `100000000` from running for hours
+ * into an out-of-memory crash. For more, call it again with another `seed` and `filePrefix`.
+ */
+export const MAX_GENERATED_PATIENTS = 20_000;
+
+const DEFAULT_PROGRESS_EVERY_PATIENTS = 1_000;
 
 /** One NDJSON file: every line ends with `\n`. */
 export interface GeneratedFile {
@@ -644,6 +664,17 @@ function checkOptions(options: GenerateFhirOptions): void {
   if (!Number.isSafeInteger(options.patients) || options.patients < 1) {
     throw new GenerateFhirOptionError('patients', options.patients, 'an integer ≥ 1');
   }
+  if (options.patients > MAX_GENERATED_PATIENTS) {
+    throw new GenerateFhirOptionError(
+      'patients',
+      options.patients,
+      `at most ${MAX_GENERATED_PATIENTS} (the data set is built in memory; generate more in several runs with different seeds)`,
+    );
+  }
+  const every = options.progressEveryPatients;
+  if (every !== undefined && (!Number.isSafeInteger(every) || every < 1)) {
+    throw new GenerateFhirOptionError('progressEveryPatients', every, 'an integer ≥ 1');
+  }
   const rate = options.invalidRate ?? 0;
   if (!(rate >= 0 && rate <= 1)) throw new GenerateFhirOptionError('invalidRate', rate, 'a number in 0..1');
   const seed = options.seed ?? 1;
@@ -665,7 +696,12 @@ function checkOptions(options: GenerateFhirOptions): void {
   }
 }
 
-function generateResources(patients: number, random: Random): { resources: Json[]; patientIds: string[] } {
+function generateResources(
+  patients: number,
+  random: Random,
+  progress: Pick<GenerateFhirOptions, 'onProgress' | 'progressEveryPatients'>,
+): { resources: Json[]; patientIds: string[] } {
+  const every = progress.progressEveryPatients ?? DEFAULT_PROGRESS_EVERY_PATIENTS;
   const factory = new FhirFactory(random);
   const organizations = Array.from({ length: Math.max(1, Math.ceil(patients / 50)) }, () =>
     factory.organization(),
@@ -701,6 +737,9 @@ function generateResources(patients: number, random: Random): { resources: Json[
       if (random.chance(0.2)) resources.push(factory.procedure(patientRef, encounterRef, when));
       if (e === 0 && random.chance(0.15)) resources.push(factory.allergy(patientRef, when));
     }
+    const generated = p + 1;
+    if (generated % every === 0 || generated === patients)
+      progress.onProgress?.({ patientsGenerated: generated, patients });
   }
   return { resources, patientIds };
 }
@@ -742,7 +781,7 @@ function chooseBrokenLines(
 export function generateFhirData(options: GenerateFhirOptions): GeneratedFhirData {
   checkOptions(options);
   const random = new Random(options.seed ?? 1);
-  const { resources, patientIds } = generateResources(options.patients, random);
+  const { resources, patientIds } = generateResources(options.patients, random, options);
   const invalidTarget = Math.round((options.invalidRate ?? 0) * resources.length);
   const broken = chooseBrokenLines(resources, invalidTarget, random);
 
@@ -809,14 +848,25 @@ export function generateFhirData(options: GenerateFhirOptions): GeneratedFhirDat
   };
 }
 
+/** Options for writing generated files. */
+export interface WriteFhirDataOptions {
+  /** Called after each file is written, with how many of how many are done. @default none */
+  readonly onFileWritten?: (filesWritten: number, files: number) => void;
+}
+
 /** Writes the files into a local folder (created if missing); returns their paths. */
-export async function writeFhirDataToDir(data: GeneratedFhirData, dir: string): Promise<string[]> {
+export async function writeFhirDataToDir(
+  data: GeneratedFhirData,
+  dir: string,
+  options: WriteFhirDataOptions = {},
+): Promise<string[]> {
   await mkdir(dir, { recursive: true });
   const paths: string[] = [];
   for (const file of data.files) {
     const path = join(dir, file.name);
     await writeFile(path, file.content, 'utf8');
     paths.push(path);
+    options.onFileWritten?.(paths.length, data.files.length);
   }
   return paths;
 }
@@ -826,16 +876,19 @@ export async function writeFhirDataToS3(
   data: GeneratedFhirData,
   s3: S3Client,
   uri: string,
+  options: WriteFhirDataOptions = {},
 ): Promise<string[]> {
   const { bucket, prefix } = parseS3Uri(uri);
   await ensureBucket(s3, bucket);
   const keys = data.files.map((file) => joinS3Key(prefix, file.name));
   const UPLOAD_CONCURRENCY = 4;
+  let uploaded = 0;
   for (let i = 0; i < data.files.length; i += UPLOAD_CONCURRENCY) {
     await Promise.all(
-      data.files
-        .slice(i, i + UPLOAD_CONCURRENCY)
-        .map((file, j) => putObjectText(s3, bucket, keys[i + j] as string, file.content)),
+      data.files.slice(i, i + UPLOAD_CONCURRENCY).map(async (file, j) => {
+        await putObjectText(s3, bucket, keys[i + j] as string, file.content);
+        options.onFileWritten?.(++uploaded, data.files.length);
+      }),
     );
   }
   return keys;

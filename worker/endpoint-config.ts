@@ -1,0 +1,67 @@
+// Checks the endpoint URLs a process is configured with (HEALTHLAKE_ENDPOINT, S3_ENDPOINT,
+// --s3-endpoint) at start-up, so a typo fails in milliseconds with the name, the value and the
+// rule, instead of as a connection error on the first AWS call.
+
+/** Thrown for an endpoint that is not an http(s) URL; names where it came from, the value and the rule. */
+export class EndpointConfigError extends Error {
+  override readonly name = 'EndpointConfigError';
+  constructor(
+    /** The flag or environment variable, e.g. `--s3-endpoint` or `HEALTHLAKE_ENDPOINT`. */
+    readonly source: string,
+    readonly value: string,
+    readonly rule: string,
+  ) {
+    super(`${source} ${JSON.stringify(value)} must be ${rule}`);
+  }
+}
+
+const RULE = 'an http(s) URL, e.g. http://127.0.0.1:4566';
+
+/**
+ * Returns `value` when it is an absolute `http:` or `https:` URL with a host, and `undefined` when
+ * it is unset or empty (the caller's "use AWS" default).
+ *
+ * @example
+ * const endpoint = checkHttpEndpoint('S3_ENDPOINT', process.env.S3_ENDPOINT); // throws on 'not-a-url'
+ * @throws EndpointConfigError naming `source`, the value and the rule.
+ */
+export function checkHttpEndpoint(source: string, value: string | undefined): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new EndpointConfigError(source, value, RULE);
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '')
+    throw new EndpointConfigError(source, value, RULE);
+  return value;
+}
+
+/** The worker's endpoint variables, checked together so one start-up reports the first bad one. */
+export function endpointsFromEnv(env: NodeJS.ProcessEnv): {
+  healthLakeEndpoint: string | undefined;
+  s3Endpoint: string | undefined;
+} {
+  return {
+    healthLakeEndpoint: checkHttpEndpoint('HEALTHLAKE_ENDPOINT', env.HEALTHLAKE_ENDPOINT),
+    s3Endpoint: checkHttpEndpoint('S3_ENDPOINT', env.S3_ENDPOINT),
+  };
+}
+
+/**
+ * For an entry point's first line: checks the endpoint variables and, when one is bad, prints one
+ * line (`healthlake worker: S3_ENDPOINT "x" must be ...`) to stderr, sets exit code 2 (a usage
+ * error, as the CLI's) and returns true so the caller returns before connecting anywhere.
+ */
+export function exitOnInvalidEndpointEnv(env: NodeJS.ProcessEnv, program = 'healthlake worker'): boolean {
+  try {
+    endpointsFromEnv(env);
+    return false;
+  } catch (err) {
+    if (!(err instanceof EndpointConfigError)) throw err;
+    console.error(`${program}: ${err.message}`);
+    process.exitCode = 2;
+    return true;
+  }
+}
