@@ -3,3 +3,4 @@ export { fhirImportWorkflow } from './import';
 export { healthLakeGateWorkflow } from './gate';
 export { fhirLandingWorkflow } from './landing';
 export { fhirImportHandoverWorkflow } from './pipeline';
+export { fhirExportWorkflow } from './export';
