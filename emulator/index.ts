@@ -116,7 +116,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   };
   const faults = createFaultInjector(options.random ?? Math.random);
   const counters = createCallCounters();
-  const controls = createEmulatorControls({ state, engine, faults, counters, settings });
+  const controls = createEmulatorControls({ state, engine, faults, counters, settings, lifecycle });
   const server = await startHttpServer({
     port: options.port ?? 0,
     maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,

@@ -4,3 +4,4 @@ export { healthLakeGateWorkflow } from './gate';
 export { fhirLandingWorkflow } from './landing';
 export { fhirImportHandoverWorkflow } from './pipeline';
 export { fhirExportWorkflow } from './export';
+export { ensureFhirDatastoreWorkflow, deleteFhirDatastoreWorkflow } from './datastore';
