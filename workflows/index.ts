@@ -5,3 +5,4 @@ export { fhirLandingWorkflow } from './landing';
 export { fhirImportHandoverWorkflow } from './pipeline';
 export { fhirExportWorkflow } from './export';
 export { ensureFhirDatastoreWorkflow, deleteFhirDatastoreWorkflow } from './datastore';
+export { fhirImportWithFailureReportWorkflow } from './import-report';
