@@ -208,6 +208,52 @@ describe('fhirExportWorkflow on the emulator', () => {
     }
   });
 
+  it('a workflow cancel stops the wait: ExportWaitCancelled names the still-queued job', async () => {
+    const datastoreId = await stack.newDatastore('export-cancel');
+    stack.local.emulator.updateSettings({ speed: { queueDelayMs: 2_000 } });
+    const blocker = await stack.healthLake.startFHIRExportJob({
+      DatastoreId: datastoreId,
+      OutputDataConfig: { S3Configuration: { S3Uri: `s3://${BUCKET}/exports/blocker2`, KmsKeyId: KMS } },
+      DataAccessRoleArn: ROLE,
+    });
+    assert.equal(stack.local.emulator.jobs.hang(blocker.JobId!), true);
+    stack.local.emulator.updateSettings({ speed: { queueDelayMs: 20 } });
+    const taskQueue = uniqueName('export-cancel');
+    const worker = await stack.worker(taskQueue, { s3: stack.local.s3 });
+    try {
+      const failure = await worker.runUntil(
+        (async () => {
+          const handle = await stack.temporal.env.client.workflow.start<typeof fhirExportWorkflow>(
+            'fhirExportWorkflow',
+            { taskQueue, workflowId: taskQueue, args: [exportInput(datastoreId, 'cancel')] },
+          );
+          // Cancel once the workflow knows its job is QUEUED (the progress query shows it).
+          await waitFor(
+            () => handle.query<{ status: string }>('progress'),
+            (view) => view.status === 'QUEUED',
+            'the export to be QUEUED',
+          );
+          await handle.cancel();
+          const err = await handle.result().then(
+            () => undefined,
+            (e: unknown) => e,
+          );
+          assert.ok(err instanceof WorkflowFailedError, String(err));
+          return err.cause as ApplicationFailure;
+        })(),
+      );
+      const job = exportJobsOf(datastoreId).find((j) => j.jobId !== blocker.JobId)!;
+      assert.equal(failure.type, 'ExportWaitCancelled');
+      assert.equal(
+        failure.message,
+        `workflow cancelled while export job ${job.jobId} was QUEUED; the job keeps running in HealthLake`,
+      );
+      assert.equal(job.status, 'QUEUED');
+    } finally {
+      stack.local.emulator.jobs.fail(blocker.JobId!, 'test over');
+    }
+  });
+
   it('a missing data store fails ResourceNotFoundException with the service message; bad input names the field', async () => {
     const missing = await runExport(
       'export-missing',
