@@ -254,6 +254,61 @@ describe('fhirExportWorkflow on the emulator', () => {
     }
   });
 
+  it('history stays bounded: 19 events for a job described 200+ times', async () => {
+    const datastoreId = await stack.newDatastore('export-history');
+    // The workflow's own job is held SUBMITTED (hung inside a 2 s queue delay), then failed.
+    stack.local.emulator.updateSettings({ speed: { queueDelayMs: 2_000 } });
+    stack.local.emulator.resetCounters();
+    const taskQueue = uniqueName('export-history');
+    const worker = await stack.worker(taskQueue, { s3: stack.local.s3 });
+    try {
+      const { failure, events, describeCalls } = await worker.runUntil(
+        (async () => {
+          const handle = await stack.temporal.env.client.workflow.start<typeof fhirExportWorkflow>(
+            'fhirExportWorkflow',
+            {
+              taskQueue,
+              workflowId: taskQueue,
+              args: [exportInput(datastoreId, 'history', { pollPolicy: { ...FAST_POLL, maxDelayMs: 20 } })],
+            },
+          );
+          const job = await waitFor(
+            () => exportJobsOf(datastoreId)[0],
+            (j) => j !== undefined,
+            'the export job',
+          );
+          assert.equal(stack.local.emulator.jobs.hang(job!.jobId), true);
+          stack.local.emulator.updateSettings({ speed: { queueDelayMs: 20 } });
+          await waitFor(
+            () => stack.local.emulator.counters().DescribeFHIRExportJob?.calls ?? 0,
+            (calls) => calls >= 200,
+            '200 Describe calls',
+          );
+          assert.equal(stack.local.emulator.jobs.fail(job!.jobId, 'held, then failed'), true);
+          const err = await handle.result().then(
+            () => undefined,
+            (e: unknown) => e,
+          );
+          assert.ok(err instanceof WorkflowFailedError);
+          const history = await handle.fetchHistory();
+          return {
+            failure: err.cause as ApplicationFailure,
+            events: history.events?.length ?? 0,
+            describeCalls: stack.local.emulator.counters().DescribeFHIRExportJob?.calls ?? 0,
+          };
+        })(),
+      );
+      assert.equal(failure.type, 'HealthLakeExportFailed');
+      assert.ok(describeCalls >= 200, String(describeCalls));
+      // Started (1) + 2 workflow tasks (6) + start activity (3) + search attributes at the start
+      // and at FAILED (2) + one wait activity (3) + last workflow task (3) + failed (1): not one
+      // event per Describe (the polls are attempts of that one activity).
+      assert.equal(events, 19);
+    } finally {
+      stack.local.emulator.updateSettings({ speed: { queueDelayMs: 20 } });
+    }
+  });
+
   it('a missing data store fails ResourceNotFoundException with the service message; bad input names the field', async () => {
     const missing = await runExport(
       'export-missing',
