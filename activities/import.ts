@@ -23,6 +23,7 @@ import {
 } from '../workflows/types';
 import { awsErrorToFailure, classifyAwsError } from './aws-errors';
 import type { HealthLakeImportApi } from './healthlake-api';
+import { runHybridWait } from './job-wait';
 
 /** Dependencies of {@link createHealthLakeActivities}. */
 export interface HealthLakeActivityDeps {
@@ -440,15 +441,6 @@ export function createHealthLakeActivities(deps: HealthLakeActivityDeps) {
     return { kind: 'wait', delayMs, status, state: next, changed };
   }
 
-  /** A saved state plus the one Describe of each attempt since it was saved (none for the first-delay attempt). */
-  function withUnrecordedCalls(saved: ImportJobHeartbeat, attempt: number): ImportJobHeartbeat {
-    const unrecorded = Math.max(0, attempt - (saved.attempt ?? attempt) - 1);
-    return {
-      ...saved,
-      progress: { ...saved.progress, describeCalls: saved.progress.describeCalls + unrecorded },
-    };
-  }
-
   /** Where a wait stands when no earlier attempt heartbeated: the workflow's last view. */
   function initialState(args: AwaitImportJobArgs): ImportJobHeartbeat {
     return {
@@ -559,49 +551,25 @@ export function createHealthLakeActivities(deps: HealthLakeActivityDeps) {
      * resumes from it with exact Describe counts. The BENIGN failure carries it too. Cancellation aborts the in-flight Describe and the in-attempt sleep; between
      * attempts the server cancels the pending retry.
      */
-    awaitImportJobChange: async (args: AwaitImportJobArgs): Promise<ImportJobSnapshot> => {
-      const ctx = Context.current();
-      const { attempt } = ctx.info;
-      const policy = args.pollPolicy;
-      const startedMs = clock();
-      const saved = savedHeartbeat(args.jobId);
-      let lastBeat: ImportJobHeartbeat | undefined;
-      const beat = (current: ImportJobHeartbeat): void => {
-        lastBeat = current;
-        ctx.heartbeat({ ...current, attempt });
-      };
-      // Attempts after the one that sent the last heartbeat each made exactly one Describe (an
-      // attempt that makes more, sees a change, or heartbeated earlier records itself before it
-      // hands back), so counts stay exact without a heartbeat per poll.
-      let state = saved === undefined ? initialState(args) : withUnrecordedCalls(saved, attempt);
-      if (saved === undefined) {
-        beat(state); // the UI and client/ see this wait's progress from its first moment
-        if (args.firstDelayMs > 0 && args.firstDelayMs >= policy.inAttemptWaitMaxMs) {
-          throw stillRunning(args.jobId, args.knownStatus, args.firstDelayMs, state);
-        }
-        if (args.firstDelayMs > 0) await ctx.sleep(args.firstDelayMs);
-      }
-      for (let describes = 1; ; describes++) {
-        const step = await pollStep(args, state);
-        if (step.kind === 'return') return step.snapshot;
-        state = step.state;
-        const changed = step.kind === 'wait' && step.changed;
-        // Before handing back: record only what a later attempt could not infer.
-        const recordBeforeHandBack = (): void => {
-          if (lastBeat !== undefined ? lastBeat !== state : describes > 1 || changed) beat(state);
-        };
-        const delayMs = step.kind === 'error' ? step.retryDelayMs : step.delayMs;
-        const inAttemptBudgetMs = policy.attemptTimeoutMs / 2 - (clock() - startedMs);
-        if (delayMs === undefined || delayMs >= policy.inAttemptWaitMaxMs || delayMs > inAttemptBudgetMs) {
-          recordBeforeHandBack();
-          throw step.kind === 'error'
-            ? step.failure
-            : stillRunning(args.jobId, step.status, step.delayMs, state);
-        }
-        if (changed) beat(state);
-        await ctx.sleep(delayMs);
-      }
-    },
+    awaitImportJobChange: async (args: AwaitImportJobArgs): Promise<ImportJobSnapshot> =>
+      runHybridWait<ImportJobHeartbeat, ImportJobSnapshot>({
+        saved: savedHeartbeat(args.jobId),
+        initial: initialState(args),
+        knownStatus: args.knownStatus,
+        firstDelayMs: args.firstDelayMs,
+        policy: args.pollPolicy,
+        step: async (state) => {
+          const step = await pollStep(args, state);
+          return step.kind === 'return' ? { kind: 'return', result: step.snapshot } : step;
+        },
+        addCalls: (state, calls) => ({
+          ...state,
+          progress: { ...state.progress, describeCalls: state.progress.describeCalls + calls },
+        }),
+        attemptOf: (saved) => saved.attempt,
+        stillRunning: (status, delayMs, state) => stillRunning(args.jobId, status, delayMs, state),
+        clock,
+      }),
 
     /**
      * The same wait as a pure heartbeating loop inside one attempt (Temporal's first polling

@@ -3,3 +3,8 @@
 export * from './import';
 export * from './healthlake-api';
 export { classifyAwsError, type AwsErrorClass } from './aws-errors';
+export * from './export';
+export * from './datastore';
+export * from './job-output';
+export { runHybridWait, runStatusWait } from './job-wait';
+export * from './lifecycle';

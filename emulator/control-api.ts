@@ -63,6 +63,16 @@ export function createControlApi(controls: EmulatorControls) {
             ? sendJson(res, 200, { jobId, action })
             : sendJson(res, 409, { error: `job ${jobId} cannot ${action}: unknown, finished, or not hung` });
         }
+        case 'POST datastores/*/fail-create': {
+          const datastoreName = decodeURIComponent(parts[1]!);
+          const category = payload.category === 'RETRYABLE_ERROR' ? 'RETRYABLE_ERROR' : 'NON_RETRYABLE_ERROR';
+          controls.datastores.failCreate(datastoreName, {
+            ErrorMessage:
+              typeof payload.message === 'string' ? payload.message : 'Data store creation failed',
+            ErrorCategory: category,
+          });
+          return sendJson(res, 200, { datastoreName, action: 'fail-create' });
+        }
         case 'GET settings':
           return sendJson(res, 200, controls.settings());
         case 'PATCH settings':

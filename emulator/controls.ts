@@ -1,4 +1,5 @@
 // The emulator's controls as one object, shared by the programmatic handle and the control API.
+import type { CreateFailure, DatastoreLifecycleEngine } from './engine/datastore-lifecycle';
 import type { JobEngine } from './engine/scheduler';
 import type { CallCounters, FaultInjector, Faults, OperationCounters } from './faults';
 import type { Settings } from './operations/context';
@@ -42,6 +43,10 @@ export interface EmulatorControls {
     /** Lets a held job go on; false when it was not held. */
     release(jobId: string): boolean;
   };
+  readonly datastores: {
+    /** The next data store created named `datastoreName` ends CREATE_FAILED with this ErrorCause. */
+    failCreate(datastoreName: string, cause: CreateFailure): void;
+  };
   settings(): { speed: SpeedSettings; quotas: QuotaSettings };
   /** Changes knobs on the fly (running jobs pick up speed changes at once). */
   updateSettings(update: SettingsUpdate): void;
@@ -53,6 +58,7 @@ export function createEmulatorControls(deps: {
   readonly faults: FaultInjector;
   readonly counters: CallCounters;
   readonly settings: Settings;
+  readonly lifecycle?: Pick<DatastoreLifecycleEngine, 'failCreate'>;
 }): EmulatorControls {
   const { state, engine, faults, counters, settings } = deps;
   return {
@@ -81,6 +87,12 @@ export function createEmulatorControls(deps: {
       fail: (jobId, message) => engine.fail(jobId, message),
       hang: (jobId) => engine.hang(jobId),
       release: (jobId) => engine.release(jobId),
+    },
+    datastores: {
+      failCreate(datastoreName, cause) {
+        if (!deps.lifecycle) throw new Error('this emulator has no data store lifecycle to fail');
+        deps.lifecycle.failCreate(datastoreName, cause);
+      },
     },
     settings: () => structuredClone(settings),
     updateSettings(update) {

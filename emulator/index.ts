@@ -120,7 +120,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   };
   const faults = createFaultInjector(options.random ?? Math.random);
   const counters = createCallCounters();
-  const controls = createEmulatorControls({ state, engine, faults, counters, settings });
+  const controls = createEmulatorControls({ state, engine, faults, counters, settings, lifecycle });
   let server: RunningServer;
   try {
     server = await startHttpServer({

@@ -5,6 +5,8 @@ import { HealthLake, type HealthLakeClientConfig } from '@aws-sdk/client-healthl
 import type { S3Client } from '@aws-sdk/client-s3';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createHealthLakeActivities, type HealthLakeImportApi } from '../activities';
+import { createJobOutputActivities } from '../activities/job-output';
+import { createLifecycleActivities } from '../activities/lifecycle';
 import { createGateActivities } from '../activities/gate';
 import { createLandingActivities } from '../activities/landing';
 import { createPipelineActivities } from '../activities/pipeline';
@@ -38,6 +40,8 @@ export function createWorkerActivities(deps: WorkerActivityDeps) {
     ...createGateActivities(),
     ...createPipelineActivities(),
     ...(deps.s3 ? createLandingActivities({ s3: deps.s3 }) : {}),
+    ...createLifecycleActivities(deps),
+    ...(deps.s3 ? createJobOutputActivities({ s3: deps.s3 }) : {}),
   };
 }
 
@@ -135,11 +139,14 @@ export async function createHealthLakeWorker(options: HealthLakeWorkerOptions): 
   const api = await Worker.create({
     ...common,
     taskQueue: apiTaskQueue,
-    activities: createHealthLakeActivities({
-      healthLake,
-      ...(options.clock ? { clock: options.clock } : {}),
-      ...(options.random ? { random: options.random } : {}),
-    }),
+    activities: {
+      ...createLifecycleActivities({ healthLake, clock: options.clock, random: options.random }),
+      ...createHealthLakeActivities({
+        healthLake,
+        ...(options.clock ? { clock: options.clock } : {}),
+        ...(options.random ? { random: options.random } : {}),
+      }),
+    },
     maxTaskQueueActivitiesPerSecond: options.apiActivitiesPerSecond ?? DEFAULT_API_ACTIVITIES_PER_SECOND,
   });
   const shutdown = (): void => {

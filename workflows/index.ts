@@ -3,3 +3,6 @@ export { fhirImportWorkflow } from './import';
 export { healthLakeGateWorkflow } from './gate';
 export { fhirLandingWorkflow } from './landing';
 export { fhirImportHandoverWorkflow } from './pipeline';
+export { fhirExportWorkflow } from './export';
+export { ensureFhirDatastoreWorkflow, deleteFhirDatastoreWorkflow } from './datastore';
+export { fhirImportWithFailureReportWorkflow } from './import-report';

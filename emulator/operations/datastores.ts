@@ -34,6 +34,7 @@ export function toDatastoreProperties(record: DatastoreRecord): OnWire<Datastore
     PreloadDataConfig: record.preloadDataConfig as DatastoreProperties['PreloadDataConfig'],
     IdentityProviderConfiguration:
       record.identityProviderConfiguration as DatastoreProperties['IdentityProviderConfiguration'],
+    ...(record.errorCause === undefined ? {} : { ErrorCause: { ...record.errorCause } }),
   };
 }
 

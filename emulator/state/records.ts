@@ -19,6 +19,8 @@ export interface DatastoreRecord {
   readonly clientToken?: string;
   /** The create request as received, to tell a retried ClientToken from a reused one. */
   readonly requestFingerprint: string;
+  /** AWS's `ErrorCause` of a CREATE_FAILED store (set by the `failCreate` control). */
+  errorCause?: { ErrorMessage: string; ErrorCategory: 'RETRYABLE_ERROR' | 'NON_RETRYABLE_ERROR' };
 }
 
 export const JOB_KINDS = ['import', 'export'] as const;
