@@ -4,7 +4,7 @@
 // live in the object's metadata, so a retry (or a second run) can trust what is already there.
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, type Dirent } from 'node:fs';
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import { Readable } from 'node:stream';
@@ -107,6 +107,8 @@ export interface LandingActivitiesOptions {
   readonly partSizeBytes?: number;
   /** Parts uploaded in parallel per object. @default 4 */
   readonly queueSize?: number;
+  /** Objects landed in parallel (each may upload `queueSize` parts at once). @default 8 */
+  readonly objectConcurrency?: number;
   /**
    * Folders this worker lands from, by name: a `{ kind: 'directoryRoot', root: 'inbox' }` source
    * reads `directoryRoots.inbox`. Host paths stay here, out of workflow histories. @default {}
@@ -117,6 +119,7 @@ export interface LandingActivitiesOptions {
 const MIB = 1024 * 1024;
 const DEFAULT_PART_SIZE_BYTES = 8 * MIB;
 const DEFAULT_QUEUE_SIZE = 4;
+const DEFAULT_OBJECT_CONCURRENCY = 8;
 const NDJSON_SUFFIX = '.ndjson';
 const NEWLINE = 0x0a;
 const NDJSON_CONTENT_TYPE = 'application/fhir+ndjson';
@@ -389,6 +392,14 @@ async function s3Sources(s3: S3Client, s3Uri: string): Promise<SourceObject[]> {
   }));
 }
 
+function objectMetadata(digest: { sha256: string; lines: number }, sourceId: string): Record<string, string> {
+  return {
+    [LANDING_METADATA.sha256]: digest.sha256,
+    [LANDING_METADATA.lines]: String(digest.lines),
+    [LANDING_METADATA.sourceId]: sourceId,
+  };
+}
+
 async function headLanded(
   s3: S3Client,
   bucket: string,
@@ -441,6 +452,7 @@ export function createLandingActivities(options: LandingActivitiesOptions) {
   const partSize = Math.max(options.partSizeBytes ?? DEFAULT_PART_SIZE_BYTES, 5 * MIB);
   const queueSize = options.queueSize ?? DEFAULT_QUEUE_SIZE;
   const directoryRoots = options.directoryRoots ?? {};
+  const objectConcurrency = Math.max(1, options.objectConcurrency ?? DEFAULT_OBJECT_CONCURRENCY);
 
   async function listSource(source: LandingSource): Promise<SourceObject[]> {
     switch (source.kind) {
@@ -492,7 +504,7 @@ export function createLandingActivities(options: LandingActivitiesOptions) {
       }
       const resumed = context.info.heartbeatDetails as LandingProgress | undefined;
       const tmp = await mkdtemp(join(options.tmpDir ?? tmpdir(), 'thl-landing-'));
-      const landed: LandedObject[] = [];
+      const landed: LandedObject[] = new Array<LandedObject>(sources.length);
       const progress = {
         objectsTotal: sources.length,
         objectsDone: 0,
@@ -500,67 +512,108 @@ export function createLandingActivities(options: LandingActivitiesOptions) {
         objectsSkipped: 0,
         bytesLanded: 0,
       };
-      const beat = (currentBytes = 0) =>
+      /** Bytes of objects in flight, by index: heartbeats count them as landed so far. */
+      const inFlight = new Map<number, number>();
+      const beat = () => {
+        let current = 0;
+        for (const bytes of inFlight.values()) current += bytes;
         context.heartbeat({
           ...progress,
-          bytesLanded: progress.bytesLanded + currentBytes,
+          bytesLanded: progress.bytesLanded + current,
         } satisfies LandingProgress);
-      try {
-        for (const [index, source] of sources.entries()) {
-          const key = joinS3Key(target.prefix, source.name);
-          const existing = await headLanded(s3, target.bucket, key);
-          const trusted =
-            existing?.sha256 !== undefined &&
-            existing.lines !== undefined &&
-            ((resumed !== undefined && index < resumed.objectsDone) ||
-              (source.sourceId !== '' &&
-                existing.sourceId === source.sourceId &&
-                existing.sizeBytes === source.sizeBytes));
-          let object: LandedObject;
-          if (trusted && existing?.sha256 !== undefined && existing.lines !== undefined) {
-            object = { key, sizeBytes: existing.sizeBytes, sha256: existing.sha256, lines: existing.lines };
-            progress.objectsSkipped += 1;
-          } else {
-            const path = await source.materialise(tmp, signal);
-            const digest = await digestFile(path);
-            object = { key, ...digest };
-            if (existing?.sha256 === digest.sha256 && existing.sizeBytes === digest.sizeBytes) {
-              progress.objectsSkipped += 1;
-            } else {
-              const upload = new Upload({
-                client: s3,
-                partSize,
-                queueSize,
-                leavePartsOnError: false,
-                params: {
-                  Bucket: target.bucket,
-                  Key: key,
-                  Body: createReadStream(path),
-                  ContentType: NDJSON_CONTENT_TYPE,
-                  Metadata: {
-                    [LANDING_METADATA.sha256]: digest.sha256,
-                    [LANDING_METADATA.lines]: String(digest.lines),
-                    [LANDING_METADATA.sourceId]: source.sourceId,
-                  },
-                },
-              });
-              const abort = () => void upload.abort();
-              signal.addEventListener('abort', abort, { once: true });
-              upload.on('httpUploadProgress', (p) => beat(p.loaded ?? 0));
-              try {
-                await upload.done();
-              } finally {
-                signal.removeEventListener('abort', abort);
-              }
-              progress.objectsUploaded += 1;
-            }
-            if (path.startsWith(tmp)) await rm(path, { force: true });
-          }
-          landed.push(object);
-          progress.objectsDone += 1;
-          progress.bytesLanded += object.sizeBytes;
-          beat();
+      };
+      const present = new Set((await listObjects(s3, target.bucket, target.prefix)).map((o) => o.key));
+      const landOne = async (index: number, source: SourceObject): Promise<LandedObject> => {
+        const key = joinS3Key(target.prefix, source.name);
+        // One listing up front spares a HEAD per object on a fresh prefix.
+        const existing = present.has(key) ? await headLanded(s3, target.bucket, key) : undefined;
+        const trusted =
+          existing?.sha256 !== undefined &&
+          existing.lines !== undefined &&
+          ((resumed !== undefined && index < resumed.objectsDone) ||
+            (source.sourceId !== '' &&
+              existing.sourceId === source.sourceId &&
+              existing.sizeBytes === source.sizeBytes));
+        if (trusted && existing?.sha256 !== undefined && existing.lines !== undefined) {
+          progress.objectsSkipped += 1;
+          return { key, sizeBytes: existing.sizeBytes, sha256: existing.sha256, lines: existing.lines };
         }
+        const path = await source.materialise(tmp, signal);
+        const digest = await digestFile(path);
+        if (existing?.sha256 === digest.sha256 && existing.sizeBytes === digest.sizeBytes) {
+          progress.objectsSkipped += 1;
+        } else if (digest.sizeBytes < partSize) {
+          // One part: a plain PUT (lib-storage's buffering costs more than the upload here).
+          await s3.send(
+            new PutObjectCommand({
+              Bucket: target.bucket,
+              Key: key,
+              Body: await readFile(path),
+              ContentType: NDJSON_CONTENT_TYPE,
+              Metadata: objectMetadata(digest, source.sourceId),
+            }),
+            { abortSignal: signal },
+          );
+          progress.objectsUploaded += 1;
+        } else {
+          const upload = new Upload({
+            client: s3,
+            partSize,
+            queueSize,
+            leavePartsOnError: false,
+            params: {
+              Bucket: target.bucket,
+              Key: key,
+              Body: createReadStream(path),
+              ContentType: NDJSON_CONTENT_TYPE,
+              Metadata: objectMetadata(digest, source.sourceId),
+            },
+          });
+          const abort = () => void upload.abort();
+          signal.addEventListener('abort', abort, { once: true });
+          upload.on('httpUploadProgress', (p) => {
+            inFlight.set(index, p.loaded ?? 0);
+            beat();
+          });
+          try {
+            await upload.done();
+          } finally {
+            signal.removeEventListener('abort', abort);
+          }
+          progress.objectsUploaded += 1;
+        }
+        if (path.startsWith(tmp)) await rm(path, { force: true });
+        return { key, ...digest };
+      };
+      // Objects land `objectConcurrency` at a time (small objects are round-trip bound). A retry
+      // trusts `objectsDone`, so it counts only the unbroken run of finished objects from the start.
+      let next = 0;
+      let failed = false;
+      const lane = async (): Promise<void> => {
+        while (!failed && next < sources.length) {
+          const index = next;
+          next += 1;
+          const source = sources[index]!;
+          try {
+            const object = await landOne(index, source);
+            landed[index] = object;
+            inFlight.delete(index);
+            progress.bytesLanded += object.sizeBytes;
+            while (progress.objectsDone < sources.length && landed[progress.objectsDone] !== undefined) {
+              progress.objectsDone += 1;
+            }
+            beat();
+          } catch (err) {
+            failed = true;
+            throw err;
+          }
+        }
+      };
+      try {
+        const lanes = Array.from({ length: Math.min(objectConcurrency, sources.length) }, lane);
+        const settled = await Promise.allSettled(lanes);
+        const rejected = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+        if (rejected) throw rejected.reason;
       } finally {
         await rm(tmp, { recursive: true, force: true });
       }

@@ -87,7 +87,21 @@ describe('landing payloads: manifest in S3, no keys or host paths in histories',
     const result: FhirLandingResult = await stack.temporal.env.client.workflow.execute(fhirLandingWorkflow, {
       taskQueue,
       workflowId: key,
-      args: [landingInput(datastoreId, key)],
+      args: [
+        landingInput(datastoreId, key, {
+          // Polls spaced out: the emulator scans 4,000 objects in this process, and a busy poll
+          // loop would only compete with it.
+          import: {
+            ...landingInput(datastoreId, key).import,
+            pollPolicy: {
+              initialDelayMs: 1_000,
+              minDelayMs: 1_000,
+              maxDelayMs: 5_000,
+              attemptTimeoutMs: 5_000,
+            },
+          },
+        }),
+      ],
     });
 
     assert.ok(isLandingManifestRef(result.manifest));

@@ -223,7 +223,7 @@ function checkManifest(manifest: unknown, inputS3Uri: unknown, errors: FhirImpor
     );
   }
   if (m.objects === undefined && 'manifestS3Uri' in manifest) {
-    checkManifestRef(manifest as Partial<LandingManifestRef>, errors);
+    checkManifestRef(manifest, errors);
     return;
   }
   if (!Array.isArray(m.objects)) {

@@ -1,7 +1,7 @@
 // Types of the landing step shared by the landing activity, the landing workflow and clients:
 // where FHIR NDJSON comes from, what the activity heartbeats, and the landing workflow's contract.
 import type { FhirImportInput, FhirImportResult } from './types';
-import type { LandingManifest, LandingManifestOrRef } from './manifest';
+import type { LandingManifestOrRef } from './manifest';
 import type { PipelineHandoffOptions, DownstreamStart, PipelineGateOption } from './pipeline-types';
 
 /** Where the FHIR NDJSON to land comes from. Only `.ndjson` objects are landed. */
@@ -88,7 +88,7 @@ export interface FhirLandingInput extends PipelineHandoffOptions {
 /** What `fhirLandingWorkflow` returns. */
 export interface FhirLandingResult {
   /**
-   * A reference to the manifest in S3 with the totals; inline ({@link LandingManifest}) only for
+   * A reference to the manifest in S3 with the totals; inline (a `LandingManifest`) only for
    * landings started before the manifest moved to S3.
    */
   readonly manifest: LandingManifestOrRef;
