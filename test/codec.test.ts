@@ -23,7 +23,7 @@ const KEY_2025 = randomBytes(32);
 const KEY_2026 = randomBytes(32);
 
 const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);
-const text = (bytes: Uint8Array | null | undefined): string => new TextDecoder().decode(bytes ?? undefined);
+const text = (bytes: Uint8Array | null | undefined): string => Buffer.from(bytes ?? []).toString('utf8');
 
 function jsonPayload(value: unknown): Payload {
   return { metadata: { encoding: utf8('json/plain') }, data: utf8(JSON.stringify(value)) };
