@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { digestFile, readLandingManifest } from '../activities/landing';
 import { fhirLandingWorkflow } from '../workflows/landing';
 import type { FhirLandingInput, FhirLandingResult } from '../workflows/landing-types';
-import { isLandingManifestRef } from '../workflows/manifest';
+import { isLandingManifestRef, type LandingManifestRef } from '../workflows/manifest';
 import { executionsOnTaskQueue, historyBytes, largestPayloadBytes } from './helpers/history-bytes';
 import { startImportTestStack, uniqueName, type ImportTestStack } from './helpers/import-env';
 import type { HealthLakeWorker } from '../worker';
@@ -156,12 +156,6 @@ describe('landing payloads: manifest in S3, no keys or host paths in histories',
     });
     assert.equal(result.manifest.totalObjects, 2);
     assert.equal(result.importResult.progress.counts.resourcesImported, 4);
-    const stored = await readLandingManifest(stack.local.s3, result.manifest as never);
-    assert.deepEqual(
-      stored.objects.map((o) => o.key),
-      [`${key}/input/nested/patient-JANE-ROE-1990.ndjson`, `${key}/input/patient-JOHN-DOE-1985.ndjson`],
-    );
-
     const expected = [key, result.importWorkflowId, `healthlake-gate/${datastoreId}`];
     const runs = await waitFor(
       () => executionsOnTaskQueue(client, taskQueue),
@@ -175,6 +169,12 @@ describe('landing payloads: manifest in S3, no keys or host paths in histories',
         assert.equal(bytes.includes(text), false, `history of ${run.workflowId} contains "${text}"`);
       }
     }
+    // The names are in S3 (the manifest), only there.
+    const stored = await readLandingManifest(stack.local.s3, result.manifest as LandingManifestRef);
+    assert.deepEqual(
+      stored.objects.map((o) => o.key),
+      [`${key}/input/nested/patient-JANE-ROE-1990.ndjson`, `${key}/input/patient-JOHN-DOE-1985.ndjson`],
+    );
   });
 
   it('counts lines of only Unicode whitespace as the import scans them: strict reconciliation passes', async () => {
