@@ -503,6 +503,8 @@ export function createLandingActivities(options: LandingActivitiesOptions) {
         names.add(source.name);
       }
       const resumed = context.info.heartbeatDetails as LandingProgress | undefined;
+      // One listing up front spares a HEAD per object on a fresh prefix.
+      const present = new Set((await listObjects(s3, target.bucket, target.prefix)).map((o) => o.key));
       const tmp = await mkdtemp(join(options.tmpDir ?? tmpdir(), 'thl-landing-'));
       const landed: LandedObject[] = new Array<LandedObject>(sources.length);
       const progress = {
@@ -522,10 +524,8 @@ export function createLandingActivities(options: LandingActivitiesOptions) {
           bytesLanded: progress.bytesLanded + current,
         } satisfies LandingProgress);
       };
-      const present = new Set((await listObjects(s3, target.bucket, target.prefix)).map((o) => o.key));
       const landOne = async (index: number, source: SourceObject): Promise<LandedObject> => {
         const key = joinS3Key(target.prefix, source.name);
-        // One listing up front spares a HEAD per object on a fresh prefix.
         const existing = present.has(key) ? await headLanded(s3, target.bucket, key) : undefined;
         const trusted =
           existing?.sha256 !== undefined &&
@@ -583,7 +583,8 @@ export function createLandingActivities(options: LandingActivitiesOptions) {
           progress.objectsUploaded += 1;
         }
         if (path.startsWith(tmp)) await rm(path, { force: true });
-        return { key, ...digest };
+        // The same field order as a trusted object: a re-run writes the same manifest bytes (SHA-256).
+        return { key, sizeBytes: digest.sizeBytes, sha256: digest.sha256, lines: digest.lines };
       };
       // Objects land `objectConcurrency` at a time (small objects are round-trip bound). A retry
       // trusts `objectsDone`, so it counts only the unbroken run of finished objects from the start.
