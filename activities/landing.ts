@@ -431,8 +431,25 @@ function toFailure(err: unknown): unknown {
   if (err instanceof LandingSourceError) {
     return ApplicationFailure.create({ message: err.message, type: err.type, nonRetryable: true });
   }
+  if (isFileSystemError(err)) {
+    // Node's message and stack name the file (`open '/data/inbox/patient-....ndjson'`): keep the
+    // code and the call only, so no path or file name reaches the history. Retryable: a file
+    // being replaced, a full disk or a busy mount may be fine on the next attempt.
+    return ApplicationFailure.create({
+      message: `a landing file operation failed: ${err.syscall ?? 'fs'} ${err.code}`,
+      type: LANDING_FILE_ERROR,
+    });
+  }
   if (err instanceof ApplicationFailure || !isAwsServiceError(err)) return err;
   return awsErrorToFailure(err, 'S3');
+}
+
+/** Failure type of a file-system error while landing (retryable; message without the path). */
+export const LANDING_FILE_ERROR = 'LandingFileError';
+
+function isFileSystemError(err: unknown): err is NodeJS.ErrnoException & { code: string } {
+  // `path` tells a file-system error from a network one (which carries `address` instead).
+  return err instanceof Error && typeof (err as NodeJS.ErrnoException).code === 'string' && 'path' in err;
 }
 
 /** An answer from an AWS service (S3 here): it carries the SDK's `$metadata`. */

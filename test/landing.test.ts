@@ -3,7 +3,7 @@
 // resumes from its heartbeat; a bad source fails at once with a typed, non-retryable failure.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -412,6 +412,35 @@ describe('landing activity on moto S3', () => {
       );
     }
     assert.deepEqual(await listObjects(s3, BUCKET, 'guarded/'), []);
+  });
+
+  it('a file that vanishes mid-landing fails retryably without its path or name in the message', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'thl-landing-vanish-'));
+    writeFileSync(join(root, 'a.ndjson'), `${patientLine(1)}\n`);
+    writeFileSync(join(root, 'patient-JOHN-DOE.ndjson'), `${patientLine(2)}\n`);
+    const activities = createLandingActivities({
+      s3,
+      objectConcurrency: 1,
+      directoryRoots: { vanish: root },
+    });
+    const env = new MockActivityEnvironment();
+    // After the first object, the second disappears before it is read.
+    env.once('heartbeat', () => rmSync(join(root, 'patient-JOHN-DOE.ndjson')));
+    await assert.rejects(
+      env.run((i: LandFhirBatchInput) => activities.landFhirBatch(i), {
+        source: { kind: 'directoryRoot', root: 'vanish' },
+        targetS3Uri: `s3://${BUCKET}/vanish/in/`,
+      } satisfies LandFhirBatchInput),
+      (err: unknown) => {
+        assert.ok(err instanceof ApplicationFailure, String(err));
+        assert.deepEqual(
+          [err.type, err.nonRetryable, err.message],
+          ['LandingFileError', false, 'a landing file operation failed: open ENOENT'],
+        );
+        assert.equal(String(err.stack).includes('JOHN-DOE'), false);
+        return true;
+      },
+    );
   });
 
   it('fails at once, non-retryable, under the S3 error name, when the target bucket does not exist', async () => {
