@@ -146,3 +146,10 @@ export function createAesGcmCodec(options: AesGcmCodecOptions): PayloadCodec {
     },
   };
 }
+
+/**
+ * Path of the module whose `failureConverter` encodes failure messages and stack traces into a
+ * payload, so the codec encrypts them as well: pass it as `dataConverter.failureConverterPath` on
+ * the worker, every client, and `bundleWorkflowCode` when you pre-bundle.
+ */
+export const ENCRYPTED_FAILURE_CONVERTER_PATH: string = require.resolve('./encrypted-failures');

@@ -4,11 +4,13 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { Client } from '@temporalio/client';
-import type { Payload } from '@temporalio/common';
+import { Client, WorkflowFailedError } from '@temporalio/client';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { ApplicationFailure, type Payload } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import {
   createAesGcmCodec,
+  ENCRYPTED_FAILURE_CONVERTER_PATH,
   ENCRYPTED_ENCODING,
   ENCRYPTION_KEY_ID_METADATA,
   PayloadCodecError,
@@ -298,5 +300,55 @@ describe('an import with the codec on the real dev server', () => {
     ) as FhirImportResult;
     assert.equal(viaServer.datastoreId, datastoreId);
     assert.equal(viaServer.jobId, result.jobId);
+  });
+
+  it('with the encrypted failure converter, a failure message is ciphertext in the history and decodes in the client', async () => {
+    const bundle = await bundleWorkflowCode({
+      workflowsPath: require.resolve('../workflows'),
+      failureConverterPath: ENCRYPTED_FAILURE_CONVERTER_PATH,
+      logger: {
+        log: () => undefined,
+        trace: () => undefined,
+        debug: () => undefined,
+        info: () => undefined,
+        warn: () => undefined,
+        error: () => undefined,
+      },
+    });
+    const failingQueue = uniqueName('codec-failures');
+    const failingWorker = await stack.worker(failingQueue, {
+      workflowBundle: bundle,
+      workerOptions: {
+        dataConverter: { payloadCodecs: [codec], failureConverterPath: ENCRYPTED_FAILURE_CONVERTER_PATH },
+      },
+    });
+    const client = new Client({
+      connection: stack.temporal.env.connection,
+      dataConverter: { payloadCodecs: [codec], failureConverterPath: ENCRYPTED_FAILURE_CONVERTER_PATH },
+    });
+    // A data store that does not exist: the start fails for good, naming it in the message.
+    const missing = '0123456789abcdef0123456789abcdef';
+    const workflowId = uniqueName('codec-failing');
+    const error = await failingWorker.runUntil(
+      client.workflow
+        .execute(fhirImportWorkflow, {
+          taskQueue: failingQueue,
+          workflowId,
+          args: [stack.input(missing, 'no-such-batch')],
+        })
+        .then(
+          () => undefined,
+          (err: unknown) => err,
+        ),
+    );
+    assert.ok(error instanceof WorkflowFailedError, String(error));
+    assert.ok(error.cause instanceof ApplicationFailure, String(error.cause));
+    assert.equal(error.cause.type, 'ResourceNotFoundException');
+    assert.ok(error.cause.message.includes(missing), error.cause.message);
+
+    const history = await client.workflow.getHandle(workflowId).fetchHistory();
+    const raw = Buffer.from(temporal.api.history.v1.History.encode(history).finish());
+    assert.equal(raw.includes(missing), false);
+    assert.equal(raw.includes('Encoded failure'), true);
   });
 });
