@@ -2,7 +2,10 @@
 // the codec server answers Temporal's remote-codec API over HTTP with CORS for the UI; and one
 // import on the real dev server with the codec on worker and client stores ciphertext only.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { Client, WorkflowFailedError } from '@temporalio/client';
 import { bundleWorkflowCode } from '@temporalio/worker';
@@ -16,6 +19,7 @@ import {
   PayloadCodecError,
 } from '../client/codec';
 import { startCodecServer, type CodecServerHandle } from '../client/codec-server';
+import { CODEC_KEYS_ENV } from '../cli/codec-server';
 import type { HealthLakeWorker } from '../worker';
 import { fhirImportWorkflow } from '../workflows/import';
 import type { FhirImportResult } from '../workflows/types';
@@ -185,6 +189,73 @@ describe('codec server over HTTP', () => {
     assert.equal(await bad.text(), 'request body must be JSON: {"payloads": [...]}');
     const missing = await post('/other', {});
     assert.equal(missing.status, 404);
+  });
+});
+
+describe('temporal-healthlake codec-server', () => {
+  const MAIN = join(__dirname, '..', 'cli', 'main.ts');
+  const keysEnv = `k2026=${KEY_2026.toString('base64')}`;
+
+  function run(args: string[], env: Record<string, string>) {
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'codec-server', ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    return { child, exited, stderr: () => stderr };
+  }
+
+  it('serves /decode for keys from the environment and exits 0 on SIGTERM', async () => {
+    const { child, exited } = run(['--port', '0', '--ui-origin', 'http://ui.example'], {
+      [CODEC_KEYS_ENV]: keysEnv,
+    });
+    const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+    const first = (await lines.next()).value as string;
+    const url = /^codec server listening on (http:\/\/127\.0\.0\.1:\d+)$/.exec(first)?.[1];
+    assert.ok(url, first);
+    const [encrypted] = await createAesGcmCodec({ keys: { k2026: KEY_2026 }, activeKeyId: 'k2026' }).encode([
+      jsonPayload({ n: 42 }),
+    ]);
+    const response = await fetch(`${url}/decode`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Origin: 'http://ui.example' },
+      body: JSON.stringify({
+        payloads: [
+          {
+            metadata: Object.fromEntries(
+              Object.entries(encrypted!.metadata!).map(([k, v]) => [k, Buffer.from(v).toString('base64')]),
+            ),
+            data: Buffer.from(encrypted!.data!).toString('base64'),
+          },
+        ],
+      }),
+    });
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get('access-control-allow-origin'), 'http://ui.example');
+    const body = (await response.json()) as { payloads: { data: string }[] };
+    assert.equal(Buffer.from(body.payloads[0]!.data, 'base64').toString(), '{"n":42}');
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0);
+  });
+
+  it('exits 2 naming the problem when the keys are missing or malformed', async () => {
+    const missing = run(['--port', '0'], { [CODEC_KEYS_ENV]: '' });
+    assert.equal(await missing.exited, 2);
+    assert.equal(
+      missing.stderr().split('\n')[0],
+      `${CODEC_KEYS_ENV} must hold the keys, <id>=<base64>[,...]`,
+    );
+    const malformed = run(['--port', '0'], { [CODEC_KEYS_ENV]: `${keysEnv},k2027` });
+    assert.equal(await malformed.exited, 2);
+    assert.equal(
+      malformed.stderr().trim(),
+      `${CODEC_KEYS_ENV} entry 2 must be <id>=<base64 of a 32-byte key>`,
+    );
+    const short = run(['--port', '0'], { [CODEC_KEYS_ENV]: `k1=${randomBytes(16).toString('base64')}` });
+    assert.equal(await short.exited, 2);
+    assert.equal(short.stderr().trim(), 'keys.k1 has 16 bytes; an AES-256 key must have 32');
   });
 });
 
