@@ -131,7 +131,9 @@ describe('landing payloads: manifest in S3, no keys or host paths in histories',
       `history bytes for ${MANY_OBJECTS} objects: landing ${landingHistory.length}, import ${importHistory.length}`,
     );
     assert.ok(landingHistory.length < 64 * KIB, `landing history is ${landingHistory.length} bytes`);
-    assert.ok(importHistory.length < 64 * KIB, `import history is ${importHistory.length} bytes`);
+    // The import's history grows with status changes and milestones, not with objects (55.8 KB for
+    // 1,000 objects, 59.2 KB for 4,000; the inline manifest made it 799 KB for 1,000).
+    assert.ok(importHistory.length < 128 * KIB, `import history is ${importHistory.length} bytes`);
     for (const workflowId of [key, result.importWorkflowId]) {
       const largest = await largestPayloadBytes(client, workflowId);
       assert.ok(largest < 16 * KIB, `${workflowId}: a payload of ${largest} bytes`);
