@@ -1,5 +1,6 @@
 // The CLI's subcommands. Each parses its own flags with node's parseArgs and returns an exit code.
 import { MOTO_SERVER, resolveTool, TEMPORAL_CLI } from '../worker/local-tools';
+import { codecServerCommand } from './codec-server';
 import { emulatorCommand } from './emulator';
 import { demoCommand } from './demo';
 import { generateFhirCommand } from './generate-fhir';
@@ -23,4 +24,5 @@ export const commands: Record<string, Command> = {
     },
   },
   demo: demoCommand,
+  'codec-server': codecServerCommand,
 };

@@ -100,3 +100,6 @@ export async function readImportProgress(client: Client, workflowId: string): Pr
   }
   return { progress: await handle.query(progressQuery), source: 'query' };
 }
+
+export * from './codec';
+export * from './codec-server';

@@ -3,7 +3,7 @@
 // resumes from its heartbeat; a bad source fails at once with a typed, non-retryable failure.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,12 +16,14 @@ import {
   createLandingActivities,
   LANDING_METADATA,
   redactUrl,
+  readLandingManifest,
+  type LandFhirBatchInput,
   type LandFhirInput,
   type LandingProgress,
 } from '../activities/landing';
 import { createS3Client, ensureBucket, listObjects, putObjectText } from '../emulator/s3';
 import { startS3Server, type S3ServerHandle } from '../emulator/s3-server';
-import type { LandingManifest } from '../workflows/manifest';
+import type { LandingManifest, LandingManifestRef } from '../workflows/manifest';
 
 const BUCKET = 'landing-test';
 const MIB = 1024 * 1024;
@@ -311,6 +313,134 @@ describe('landing activity on moto S3', () => {
         return true;
       });
     }
+  });
+
+  it('landFhirBatch writes the manifest beside the prefix and returns only a checked reference', async () => {
+    const env = new MockActivityEnvironment();
+    const activities = createLandingActivities({
+      s3,
+      partSizeBytes: 5 * MIB,
+      directoryRoots: { inbox: dir },
+    });
+    const input: LandFhirBatchInput = {
+      source: { kind: 'directoryRoot', root: 'inbox', subfolder: 'nested' },
+      targetS3Uri: `s3://${BUCKET}/batch/in/`,
+    };
+    const ref: LandingManifestRef = await env.run(
+      (i: LandFhirBatchInput) => activities.landFhirBatch(i),
+      input,
+    );
+    const observation = files['nested/Observation.ndjson'] ?? '';
+    assert.deepEqual(Object.keys(ref).sort(), [
+      'manifestS3Uri',
+      'manifestSha256',
+      's3Uri',
+      'totalBytes',
+      'totalLines',
+      'totalObjects',
+    ]);
+    assert.equal(ref.manifestS3Uri, `s3://${BUCKET}/batch/_manifests/in.json`);
+    assert.deepEqual(
+      [ref.s3Uri, ref.totalObjects, ref.totalBytes, ref.totalLines],
+      [`s3://${BUCKET}/batch/in/`, 1, Buffer.byteLength(observation), 2],
+    );
+    const manifest = await readLandingManifest(s3, ref);
+    assert.deepEqual(manifest.objects, [
+      {
+        key: 'batch/in/Observation.ndjson',
+        sizeBytes: Buffer.byteLength(observation),
+        sha256: sha256(observation),
+        lines: 2,
+      },
+    ]);
+    // Changed since landing: the reference's SHA-256 no longer matches.
+    await putObjectText(s3, BUCKET, 'batch/_manifests/in.json', '{}');
+    await assert.rejects(readLandingManifest(s3, ref), {
+      name: 'LandingSourceError',
+      type: 'LandingManifestChecksumMismatch',
+    });
+  });
+
+  it('landFhirBatch refuses a manifest location under the prefix, a whole-bucket target, an unknown root, before any upload', async () => {
+    const activities = createLandingActivities({ s3, directoryRoots: { inbox: dir } });
+    const cases: Array<[LandFhirBatchInput, string, string]> = [
+      [
+        {
+          source: { kind: 'directoryRoot', root: 'inbox' },
+          targetS3Uri: `s3://${BUCKET}/guarded/in/`,
+          manifestS3Uri: `s3://${BUCKET}/guarded/in/manifest.json`,
+        },
+        'InvalidManifestLocation',
+        `manifestS3Uri "s3://${BUCKET}/guarded/in/manifest.json" must not be under targetS3Uri "s3://${BUCKET}/guarded/in/": the import reads everything under it`,
+      ],
+      [
+        {
+          source: { kind: 'directoryRoot', root: 'inbox' },
+          targetS3Uri: `s3://${BUCKET}/guarded/in/`,
+          manifestS3Uri: `s3://${BUCKET}/guarded/manifest.ndjson`,
+        },
+        'InvalidManifestLocation',
+        `manifestS3Uri "s3://${BUCKET}/guarded/manifest.ndjson" must be an S3 object URI ending in .json, s3://<bucket>/<key>.json`,
+      ],
+      [
+        { source: { kind: 'directoryRoot', root: 'inbox' }, targetS3Uri: `s3://${BUCKET}` },
+        'InvalidManifestLocation',
+        `targetS3Uri "s3://${BUCKET}" is a whole bucket, so no folder beside it can hold the manifest: set manifestS3Uri`,
+      ],
+      [
+        { source: { kind: 'directoryRoot', root: 'outbox' }, targetS3Uri: `s3://${BUCKET}/guarded/in/` },
+        'InvalidLandingSource',
+        'source.root "outbox" must name a directory root of the landing worker (inbox)',
+      ],
+      [
+        {
+          source: { kind: 'directoryRoot', root: 'inbox', subfolder: '../etc' },
+          targetS3Uri: `s3://${BUCKET}/guarded/in/`,
+        },
+        'InvalidLandingSource',
+        'source.subfolder "../etc" must be a relative path inside the root, without ".."',
+      ],
+    ];
+    for (const [input, type, message] of cases) {
+      await assert.rejects(
+        new MockActivityEnvironment().run((i: LandFhirBatchInput) => activities.landFhirBatch(i), input),
+        (err: unknown) => {
+          assert.ok(err instanceof ApplicationFailure, String(err));
+          assert.deepEqual([err.type, err.nonRetryable, err.message], [type, true, message]);
+          return true;
+        },
+      );
+    }
+    assert.deepEqual(await listObjects(s3, BUCKET, 'guarded/'), []);
+  });
+
+  it('a file that vanishes mid-landing fails retryably without its path or name in the message', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'thl-landing-vanish-'));
+    writeFileSync(join(root, 'a.ndjson'), `${patientLine(1)}\n`);
+    writeFileSync(join(root, 'patient-JOHN-DOE.ndjson'), `${patientLine(2)}\n`);
+    const activities = createLandingActivities({
+      s3,
+      objectConcurrency: 1,
+      directoryRoots: { vanish: root },
+    });
+    const env = new MockActivityEnvironment();
+    // After the first object, the second disappears before it is read.
+    env.once('heartbeat', () => rmSync(join(root, 'patient-JOHN-DOE.ndjson')));
+    await assert.rejects(
+      env.run((i: LandFhirBatchInput) => activities.landFhirBatch(i), {
+        source: { kind: 'directoryRoot', root: 'vanish' },
+        targetS3Uri: `s3://${BUCKET}/vanish/in/`,
+      } satisfies LandFhirBatchInput),
+      (err: unknown) => {
+        assert.ok(err instanceof ApplicationFailure, String(err));
+        assert.deepEqual(
+          [err.type, err.nonRetryable, err.message],
+          ['LandingFileError', false, 'a landing file operation failed: open ENOENT'],
+        );
+        assert.equal(String(err.stack).includes('JOHN-DOE'), false);
+        return true;
+      },
+    );
   });
 
   it('fails at once, non-retryable, under the S3 error name, when the target bucket does not exist', async () => {

@@ -61,6 +61,8 @@ import {
 import { fhirLandingWorkflow } from '../workflows/landing';
 import { importSearchAttributes, type FhirImportResult } from '../workflows/types';
 import { createPipelineActivities } from '../activities/pipeline';
+import { readLandingManifest } from '../activities/landing';
+import { isLandingManifestRef } from '../workflows/manifest';
 import {
   notifyReceiverWorkflow,
   stopReceivingSignal,
@@ -229,8 +231,12 @@ describe('pipeline: landing → import → downstream on real parts', () => {
     assert.equal(result.manifest.totalObjects, data.counts.files);
     assert.equal(result.manifest.totalBytes, data.counts.bytes);
     assert.equal(result.manifest.totalLines, data.counts.resources);
+    // Only a reference and the totals come back; the object list is read from S3.
+    assert.ok(isLandingManifestRef(result.manifest));
+    assert.equal(result.manifest.manifestS3Uri, `s3://${BUCKET}/${key}/_manifests/input.json`);
+    const stored = await readLandingManifest(s3, result.manifest);
     assert.deepEqual(
-      result.manifest.objects.map((o) => [o.key, o.lines, o.sizeBytes]),
+      stored.objects.map((o) => [o.key, o.lines, o.sizeBytes]),
       [...data.files]
         .sort((a, b) => a.name.localeCompare(b.name))
         .map((f) => [`${key}/input/${f.name}`, f.lines, f.bytes]),

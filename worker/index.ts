@@ -8,7 +8,7 @@ import { createHealthLakeActivities, type HealthLakeImportApi } from '../activit
 import { createJobOutputActivities } from '../activities/job-output';
 import { createLifecycleActivities } from '../activities/lifecycle';
 import { createGateActivities } from '../activities/gate';
-import { createLandingActivities } from '../activities/landing';
+import { createLandingActivities, type LandingActivitiesOptions } from '../activities/landing';
 import { createPipelineActivities } from '../activities/pipeline';
 import { HEALTHLAKE_API_TASK_QUEUE_SUFFIX } from '../workflows/types';
 
@@ -24,6 +24,8 @@ export interface WorkerActivityDeps {
   readonly healthLake: HealthLakeImportApi;
   /** For landing activities (registered when given). */
   readonly s3?: S3Client;
+  /** More landing options (`directoryRoots`, part size). @default {} */
+  readonly landing?: Omit<LandingActivitiesOptions, 's3'>;
   /** Epoch ms. @default Date.now */
   readonly clock?: () => number;
   /** @default Math.random */
@@ -39,7 +41,7 @@ export function createWorkerActivities(deps: WorkerActivityDeps) {
     ...createHealthLakeActivities(deps),
     ...createGateActivities(),
     ...createPipelineActivities(),
-    ...(deps.s3 ? createLandingActivities({ s3: deps.s3 }) : {}),
+    ...(deps.s3 ? createLandingActivities({ ...deps.landing, s3: deps.s3 }) : {}),
     ...createLifecycleActivities(deps),
     ...(deps.s3 ? createJobOutputActivities({ s3: deps.s3 }) : {}),
   };
@@ -72,6 +74,8 @@ export interface HealthLakeWorkerOptions {
   readonly healthLakeConfig?: HealthLakeClientConfig;
   /** S3 client for landing activities. @default none */
   readonly s3?: S3Client;
+  /** More landing options, e.g. `directoryRoots: { inbox: '/data/inbox' }`. @default {} */
+  readonly landing?: Omit<LandingActivitiesOptions, 's3'>;
   /** Pre-bundled workflow code (tests bundle once per file). @default bundles workflows/index */
   readonly workflowBundle?: WorkerOptions['workflowBundle'];
   /** Extra options for both workers (tuning, interceptors, identity). @default {} */
@@ -120,6 +124,7 @@ export async function createHealthLakeWorker(options: HealthLakeWorkerOptions): 
   const activities = createWorkerActivities({
     healthLake,
     ...(options.s3 ? { s3: options.s3 } : {}),
+    ...(options.landing ? { landing: options.landing } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.random ? { random: options.random } : {}),
   });

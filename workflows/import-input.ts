@@ -1,7 +1,7 @@
 // Deterministic validation of FhirImportInput, run by the workflow before any activity: every
 // field is checked against HealthLake's modelled constraints or our own rules, and each problem is
 // reported with the field, the value and the rule.
-import type { LandingManifest } from './manifest';
+import type { LandingManifest, LandingManifestRef } from './manifest';
 import {
   DEFAULT_POLL_POLICY,
   ValidationLevel,
@@ -278,6 +278,10 @@ function checkManifest(manifest: unknown, inputS3Uri: unknown, errors: FhirImpor
       new FhirImportInputError('manifest.s3Uri', m.s3Uri, `must equal input.inputS3Uri (${inputS3Uri})`),
     );
   }
+  if (m.objects === undefined && 'manifestS3Uri' in manifest) {
+    checkManifestRef(manifest, errors);
+    return;
+  }
   if (!Array.isArray(m.objects)) {
     errors.push(new FhirImportInputError('manifest.objects', m.objects, 'must be an array'));
     return;
@@ -313,6 +317,29 @@ function checkManifest(manifest: unknown, inputS3Uri: unknown, errors: FhirImpor
   for (const [field, value, expected, what] of totals) {
     if (value !== expected) {
       errors.push(new FhirImportInputError(`manifest.${field}`, value, `must equal ${what} (${expected})`));
+    }
+  }
+}
+
+/** A manifest kept in S3 (LandingManifestRef): the totals cannot be summed here, only checked. */
+function checkManifestRef(m: Partial<LandingManifestRef>, errors: FhirImportInputError[]): void {
+  if (typeof m.manifestS3Uri !== 'string' || !S3_URI_PATTERN.test(m.manifestS3Uri)) {
+    errors.push(
+      new FhirImportInputError('manifest.manifestS3Uri', m.manifestS3Uri, 'must match s3://<bucket>/<key>'),
+    );
+  }
+  if (typeof m.manifestSha256 !== 'string' || !/^[0-9a-f]{64}$/.test(m.manifestSha256)) {
+    errors.push(
+      new FhirImportInputError(
+        'manifest.manifestSha256',
+        m.manifestSha256,
+        'must be 64 lower-case hex digits',
+      ),
+    );
+  }
+  for (const field of ['totalObjects', 'totalBytes', 'totalLines'] as const) {
+    if (!isNonNegativeInteger(m[field])) {
+      errors.push(new FhirImportInputError(`manifest.${field}`, m[field], 'must be a whole number ≥ 0'));
     }
   }
 }

@@ -1,12 +1,21 @@
 // Types of the landing step shared by the landing activity, the landing workflow and clients:
 // where FHIR NDJSON comes from, what the activity heartbeats, and the landing workflow's contract.
 import type { FhirImportInput, FhirImportResult } from './types';
-import type { LandingManifest } from './manifest';
+import type { LandingManifestOrRef } from './manifest';
 import type { PipelineHandoffOptions, DownstreamStart, PipelineGateOption } from './pipeline-types';
 
 /** Where the FHIR NDJSON to land comes from. Only `.ndjson` objects are landed. */
 export type LandingSource =
-  /** A folder on the landing worker's host, searched recursively; names keep their relative path. */
+  /**
+   * A folder the landing worker knows by name (`directoryRoots` of `createLandingActivities`),
+   * searched recursively; names keep their path relative to the folder. The host path stays on
+   * the worker, out of workflow histories. `subfolder` (relative, no `..`) narrows it to one batch.
+   */
+  | { readonly kind: 'directoryRoot'; readonly root: string; readonly subfolder?: string }
+  /**
+   * A folder on the landing worker's host by its path, searched recursively. The path is part of
+   * the workflow input, so it is in the history: prefer `directoryRoot` when paths may carry PHI.
+   */
   | { readonly kind: 'directory'; readonly path: string }
   /** HTTP(S) URLs; each lands under its last path segment (`.ndjson` appended when missing). */
   | { readonly kind: 'urls'; readonly urls: readonly string[] }
@@ -18,6 +27,16 @@ export interface LandFhirInput {
   readonly source: LandingSource;
   /** The import's input prefix, `s3://<bucket>/<prefix>`. */
   readonly targetS3Uri: string;
+}
+
+/** Input of the `landFhirBatch` activity: lands like `landFhirObjects`, keeps the manifest in S3. */
+export interface LandFhirBatchInput extends LandFhirInput {
+  /**
+   * Where to write the full manifest, `s3://<bucket>/<key>.json`; never under `targetS3Uri`
+   * (the import would read it). @default `_manifests/<last segment>.json` beside the target prefix:
+   * `s3://b/imports/batch-42/` -> `s3://b/imports/_manifests/batch-42.json`
+   */
+  readonly manifestS3Uri?: string;
 }
 
 /** What `landFhirObjects` heartbeats (and resumes from after a retry). Counts only. */
@@ -58,11 +77,21 @@ export interface FhirLandingInput extends PipelineHandoffOptions {
   readonly importWorkflowId?: string;
   /** The per-data-store gate. @default {} (on, on this workflow's task queue) */
   readonly gate?: PipelineGateOption;
+  /**
+   * Where the landing writes the full manifest (keys, sizes, SHA-256, lines) as JSON; only a
+   * reference and the totals travel through Temporal. Never under `import.inputS3Uri`.
+   * @default `_manifests/<last segment>.json` beside `import.inputS3Uri`
+   */
+  readonly manifestS3Uri?: string;
 }
 
 /** What `fhirLandingWorkflow` returns. */
 export interface FhirLandingResult {
-  readonly manifest: LandingManifest;
+  /**
+   * A reference to the manifest in S3 with the totals; inline (a `LandingManifest`) only for
+   * landings started before the manifest moved to S3.
+   */
+  readonly manifest: LandingManifestOrRef;
   readonly importWorkflowId: string;
   readonly importResult: FhirImportResult;
   readonly downstream: readonly DownstreamStart[];

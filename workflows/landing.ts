@@ -5,6 +5,7 @@ import {
   ApplicationFailure,
   defineQuery,
   type ActivityOptions,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -12,7 +13,7 @@ import {
 } from '@temporalio/workflow';
 import type { createLandingActivities } from '../activities/landing';
 import type { FhirLandingInput, FhirLandingResult } from './landing-types';
-import type { LandingManifest } from './manifest';
+import type { LandingTotals } from './manifest';
 import { runFhirImportWithManifest } from './pipeline';
 import { fhirImportWorkflowId } from './types';
 
@@ -32,7 +33,7 @@ export type PipelinePhase = (typeof PipelinePhase)[keyof typeof PipelinePhase];
 export interface PipelineStatus {
   readonly phase: PipelinePhase;
   readonly importWorkflowId: string;
-  readonly landed?: Pick<LandingManifest, 'totalObjects' | 'totalBytes' | 'totalLines'>;
+  readonly landed?: Pick<LandingTotals, 'totalObjects' | 'totalBytes' | 'totalLines'>;
 }
 
 export const pipelineStatusQuery = defineQuery<PipelineStatus>('pipelineStatus');
@@ -41,6 +42,12 @@ const DEFAULT_LANDING_TIMEOUT_MS = 3_600_000;
 const DEFAULT_LANDING_HEARTBEAT_TIMEOUT_MS = 60_000;
 const DEFAULT_LANDING_MAXIMUM_ATTEMPTS = 10;
 const BYTES_PER_MIB = 1_048_576;
+/**
+ * Patch: land with `landFhirBatch` (manifest kept in S3, a reference in the history) instead of
+ * `landFhirObjects` (every key in the history, PayloadsTooLarge past a few thousand objects).
+ * Landings that scheduled `landFhirObjects` before it keep that path on replay.
+ */
+export const MANIFEST_IN_S3_PATCH = 'landing-manifest-in-s3';
 
 /**
  * Lands `input.source` under `input.import.inputS3Uri`, imports it, hands the result on.
@@ -71,11 +78,14 @@ export async function fhirLandingWorkflow(input: FhirLandingInput): Promise<Fhir
       maximumAttempts: input.landingMaximumAttempts ?? DEFAULT_LANDING_MAXIMUM_ATTEMPTS,
     },
   };
-  const { landFhirObjects } = proxyActivities<LandingActivities>(landingOptions);
-  const manifest = await landFhirObjects.executeWithOptions(
-    { ...landingOptions, summary: `land FHIR NDJSON (${input.source.kind}) into ${input.import.inputS3Uri}` },
-    [{ source: input.source, targetS3Uri: input.import.inputS3Uri }],
-  );
+  const { landFhirObjects, landFhirBatch } = proxyActivities<LandingActivities>(landingOptions);
+  const summary = `land FHIR NDJSON (${input.source.kind}) into ${input.import.inputS3Uri}`;
+  const landInput = { source: input.source, targetS3Uri: input.import.inputS3Uri };
+  const manifest = patched(MANIFEST_IN_S3_PATCH)
+    ? await landFhirBatch.executeWithOptions({ ...landingOptions, summary }, [
+        { ...landInput, manifestS3Uri: input.manifestS3Uri },
+      ])
+    : await landFhirObjects.executeWithOptions({ ...landingOptions, summary }, [landInput]);
   const landed = {
     totalObjects: manifest.totalObjects,
     totalBytes: manifest.totalBytes,

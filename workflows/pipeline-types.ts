@@ -2,7 +2,7 @@
 // with it, external workflows signalled with it), and the signal-with-start hand-over that lets a
 // landing workflow in another service or language pass a landed batch to the import.
 import { defineSignal } from '@temporalio/workflow';
-import type { LandingManifest } from './manifest';
+import type { LandingManifestOrRef } from './manifest';
 import type { FhirImportInput, FhirImportResult } from './types';
 import type { GateSettings } from './gate';
 
@@ -38,7 +38,8 @@ export interface FhirImportHandoff {
   /** The workflow that ran the import (landing, hand-over or your own). */
   readonly pipelineWorkflowId: string;
   readonly importResult: FhirImportResult;
-  readonly manifest?: LandingManifest;
+  /** A reference to the manifest in S3 (read objects with `readLandingManifest`), or inline. */
+  readonly manifest?: LandingManifestOrRef;
   /** `DownstreamWorkflow.context`, for downstream workflows. */
   readonly context?: unknown;
 }
@@ -80,7 +81,7 @@ export const fhirImportFinishedSignal = defineSignal<[FhirImportHandoff]>(FHIR_I
 /** A landed batch handed over by a landing workflow we did not write. */
 export interface FhirImportHandover extends PipelineHandoffOptions {
   /** The import; `manifest` describes what was landed under `inputS3Uri`. */
-  readonly import: FhirImportInput & { readonly manifest: LandingManifest };
+  readonly import: FhirImportInput & { readonly manifest: LandingManifestOrRef };
   /** @default fhirImportWorkflowId(<hand-over workflow id>) */
   readonly importWorkflowId?: string;
   /** @default {} (gate on) */

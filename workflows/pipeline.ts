@@ -21,7 +21,7 @@ import {
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { createPipelineActivities } from '../activities/pipeline';
 import { withHealthLakeGate } from './gate';
-import type { LandingManifest } from './manifest';
+import type { LandingManifestOrRef } from './manifest';
 import {
   FHIR_IMPORT_FINISHED_SIGNAL,
   fhirLandingCompleteSignal,
@@ -44,7 +44,7 @@ type PipelineActivities = ReturnType<typeof createPipelineActivities>;
 /** Input of {@link runFhirImportWithManifest}. */
 export interface RunFhirImportOptions extends PipelineHandoffOptions {
   /** The import, with the manifest of what was landed under `inputS3Uri`. */
-  readonly import: FhirImportInput & { readonly manifest: LandingManifest };
+  readonly import: FhirImportInput & { readonly manifest: LandingManifestOrRef };
   /** @default fhirImportWorkflowId(<calling workflow's id>) */
   readonly importWorkflowId?: string;
   /** @default {} (the gate is on, on the calling workflow's task queue) */

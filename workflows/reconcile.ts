@@ -1,6 +1,6 @@
 // The end-of-job reconciliation of an import's counts against its landing manifest: pure, no I/O,
 // safe in workflow code. (Percent and ETA from the manifest live in poll-policy.ts.)
-import type { LandingManifest } from './manifest';
+import type { LandingTotals } from './manifest';
 import type { ImportJobCounts, ImportReconciliation } from './types';
 
 /**
@@ -8,7 +8,7 @@ import type { ImportJobCounts, ImportReconciliation } from './types';
  * scanned, and end up imported or reported as a customer error; every object landed must be
  * scanned. One sentence per mismatch; none when everything adds up.
  */
-export function reconcileImport(manifest: LandingManifest, counts: ImportJobCounts): ImportReconciliation {
+export function reconcileImport(manifest: LandingTotals, counts: ImportJobCounts): ImportReconciliation {
   const mismatches: string[] = [];
   if (counts.scannedFiles !== manifest.totalObjects) {
     mismatches.push(`files scanned ${counts.scannedFiles} != files landed ${manifest.totalObjects}`);

@@ -3,7 +3,7 @@
 // workflow or activity code (it has no I/O and no Temporal worker dependency).
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery } from '@temporalio/workflow';
-import type { LandingManifest } from './manifest';
+import type { LandingManifestOrRef } from './manifest';
 
 /**
  * HealthLake's `JobStatus`, mirrored here because workflow code must not load `@aws-sdk/*`.
@@ -130,9 +130,10 @@ export interface FhirImportInput {
   readonly existingJobId?: string;
   /**
    * What the landing step put under `inputS3Uri` (workflows/manifest.ts): gives percent complete,
-   * ETA and end-of-job reconciliation. @default none
+   * ETA and end-of-job reconciliation. Inline, or (what our landing passes) a reference to the
+   * manifest in S3 with the totals: the import uses only the totals. @default none
    */
-  readonly manifest?: LandingManifest;
+  readonly manifest?: LandingManifestOrRef;
   /**
    * With a manifest: `report` puts mismatches in the result; `strict` fails the workflow with
    * `HealthLakeImportReconciliationMismatch`. @default 'report'
