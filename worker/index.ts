@@ -9,6 +9,7 @@ import { createGateActivities } from '../activities/gate';
 import { createLandingActivities } from '../activities/landing';
 import { createPipelineActivities } from '../activities/pipeline';
 import { HEALTHLAKE_API_TASK_QUEUE_SUFFIX } from '../workflows/types';
+import { createApiTaskQueueActivities, type ApiTaskQueueActivitiesOptions } from './api-task-queue';
 
 /**
  * Share of HealthLake's ~10 Describe/List calls per second per account that our API task queue
@@ -26,6 +27,11 @@ export interface WorkerActivityDeps {
   readonly clock?: () => number;
   /** @default Math.random */
   readonly random?: () => number;
+  /**
+   * The API task queue this worker pairs with and its poller check, answered to the import workflow
+   * by the local activity `healthLakeApiTaskQueue`. @default the workflow's task queue + '-healthlake-api'
+   */
+  readonly apiTaskQueue?: ApiTaskQueueActivitiesOptions;
 }
 
 /**
@@ -37,6 +43,7 @@ export function createWorkerActivities(deps: WorkerActivityDeps) {
     ...createHealthLakeActivities(deps),
     ...createGateActivities(),
     ...createPipelineActivities(),
+    ...createApiTaskQueueActivities(deps.apiTaskQueue),
     ...(deps.s3 ? createLandingActivities({ s3: deps.s3 }) : {}),
   };
 }
@@ -51,9 +58,20 @@ export interface HealthLakeWorkerOptions {
   /**
    * Task queue of the HealthLake API activities. Every worker of one AWS account should use the
    * same one, so its rate limit is the account's.
-   * @default taskQueue + '-healthlake-api' (what the import workflow uses by default)
+   * Import workflows run by this worker use it unless their input names another (they ask this
+   * worker through a local activity), so it is set in one place only.
+   * @default taskQueue + '-healthlake-api'
    */
   readonly apiTaskQueue?: string;
+  /**
+   * An import whose API task queue shows no poller for this long fails
+   * `HealthLakeApiTaskQueueNotPolled` (it warns in the UI and the log from the first check); 0 only
+   * warns. Queues with pollers are never failed, however long imports wait behind the rate limit.
+   * @default 600_000
+   */
+  readonly apiTaskQueueUnpolledFailAfterMs?: number;
+  /** Pause between two poller checks while an import's API queue has none, in ms. @default 30_000 */
+  readonly apiTaskQueueCheckIntervalMs?: number;
   /**
    * HealthLake API activity attempts per second across ALL workers of the API task queue
    * (`maxTaskQueueActivitiesPerSecond`, enforced by the server). @default 8
@@ -116,6 +134,15 @@ export async function createHealthLakeWorker(options: HealthLakeWorkerOptions): 
   const activities = createWorkerActivities({
     healthLake,
     ...(options.s3 ? { s3: options.s3 } : {}),
+    apiTaskQueue: {
+      apiTaskQueue,
+      ...(options.apiTaskQueueUnpolledFailAfterMs === undefined
+        ? {}
+        : { unpolledFailAfterMs: options.apiTaskQueueUnpolledFailAfterMs }),
+      ...(options.apiTaskQueueCheckIntervalMs === undefined
+        ? {}
+        : { checkIntervalMs: options.apiTaskQueueCheckIntervalMs }),
+    },
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.random ? { random: options.random } : {}),
   });
