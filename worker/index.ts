@@ -2,7 +2,7 @@
 // task queue, and one for HealthLake API calls on the API task queue, whose server-enforced rate
 // is the account's Describe/List budget shared by every worker.
 import { HealthLake, type HealthLakeClientConfig } from '@aws-sdk/client-healthlake';
-import type { S3Client } from '@aws-sdk/client-s3';
+import { S3Client } from '@aws-sdk/client-s3';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createHealthLakeActivities, type HealthLakeImportApi } from '../activities';
 import { createGateActivities } from '../activities/gate';
@@ -84,7 +84,10 @@ export interface HealthLakeWorkerOptions {
    * @default { maxAttempts: 1 } (AWS defaults otherwise; Temporal does the retrying)
    */
   readonly healthLakeConfig?: HealthLakeClientConfig;
-  /** S3 client for landing activities. @default none */
+  /**
+   * S3 client for the landing activities, which are always registered (the pipeline's landing
+   * needs them). @default new S3Client({ region: healthLakeConfig.region }) (AWS's credential chain)
+   */
   readonly s3?: S3Client;
   /** Pre-bundled workflow code (tests bundle once per file). @default bundles workflows/index */
   readonly workflowBundle?: WorkerOptions['workflowBundle'];
@@ -131,9 +134,10 @@ export async function createHealthLakeWorker(options: HealthLakeWorkerOptions): 
   // SDK retries off by default: Temporal retries with the poll backoff, and one activity attempt
   // stays one call against the account's budget.
   const healthLake = options.healthLake ?? new HealthLake({ maxAttempts: 1, ...options.healthLakeConfig });
+  const region = options.healthLakeConfig?.region;
   const activities = createWorkerActivities({
     healthLake,
-    ...(options.s3 ? { s3: options.s3 } : {}),
+    s3: options.s3 ?? new S3Client(region === undefined ? {} : { region }),
     apiTaskQueue: {
       apiTaskQueue,
       ...(options.apiTaskQueueUnpolledFailAfterMs === undefined
