@@ -115,4 +115,34 @@ describe('HealthLake API task queue', () => {
     assert.equal(stack.local.emulator.jobs.list().filter((job) => job.datastoreId === datastoreId).length, 0);
     await Worker.runReplayHistory({ workflowBundle: stack.bundle }, history);
   });
+
+  it('imports queued behind the rate limit longer than the bound are not failed (the queue has pollers)', async () => {
+    const taskQueue = uniqueName('throttled');
+    const datastoreId = await stack.newDatastore('throttled');
+    await stack.land('throttled', 1);
+    // One API call per 2 s: the import spends far longer than the 500 ms bound waiting for its turns.
+    const worker = await stack.worker(taskQueue, {
+      apiActivitiesPerSecond: 0.5,
+      apiTaskQueueUnpolledFailAfterMs: 500,
+      apiTaskQueueCheckIntervalMs: 100,
+    });
+    const startedAt = Date.now();
+    const { result, history } = await worker.runUntil(
+      (async () => {
+        const handle = await startFhirImport(stack.temporal.env.client, {
+          callerKey: taskQueue,
+          taskQueue,
+          input: stack.input(datastoreId, 'throttled'),
+        });
+        return { result: await handle.result(), history: await handle.fetchHistory() };
+      })(),
+    );
+    const elapsedMs = Date.now() - startedAt;
+    assert.equal(result.status, 'COMPLETED');
+    assert.ok(elapsedMs > 2_000, `took ${elapsedMs} ms: the rate limit did not hold the import back`);
+    // Pollers were seen at the start, so no poller check ran: no timer, one local-activity marker.
+    const events = history.events ?? [];
+    assert.equal(events.filter((e) => e.timerStartedEventAttributes).length, 0);
+    assert.equal(events.filter((e) => e.markerRecordedEventAttributes).length, 2);
+  });
 });
