@@ -37,31 +37,3 @@ export function checkHttpEndpoint(source: string, value: string | undefined): st
     throw new EndpointConfigError(source, value, RULE);
   return value;
 }
-
-/** The worker's endpoint variables, checked together so one start-up reports the first bad one. */
-export function endpointsFromEnv(env: NodeJS.ProcessEnv): {
-  healthLakeEndpoint: string | undefined;
-  s3Endpoint: string | undefined;
-} {
-  return {
-    healthLakeEndpoint: checkHttpEndpoint('HEALTHLAKE_ENDPOINT', env.HEALTHLAKE_ENDPOINT),
-    s3Endpoint: checkHttpEndpoint('S3_ENDPOINT', env.S3_ENDPOINT),
-  };
-}
-
-/**
- * For an entry point's first line: checks the endpoint variables and, when one is bad, prints one
- * line (`healthlake worker: S3_ENDPOINT "x" must be ...`) to stderr, sets exit code 2 (a usage
- * error, as the CLI's) and returns true so the caller returns before connecting anywhere.
- */
-export function exitOnInvalidEndpointEnv(env: NodeJS.ProcessEnv, program = 'healthlake worker'): boolean {
-  try {
-    endpointsFromEnv(env);
-    return false;
-  } catch (err) {
-    if (!(err instanceof EndpointConfigError)) throw err;
-    console.error(`${program}: ${err.message}`);
-    process.exitCode = 2;
-    return true;
-  }
-}

@@ -2,7 +2,7 @@
 // task queue, and one for HealthLake API calls on the API task queue, whose server-enforced rate
 // is the account's Describe/List budget shared by every worker.
 import { HealthLake, type HealthLakeClientConfig } from '@aws-sdk/client-healthlake';
-import type { S3Client } from '@aws-sdk/client-s3';
+import { S3Client } from '@aws-sdk/client-s3';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createHealthLakeActivities, type HealthLakeImportApi } from '../activities';
 import { createJobOutputActivities } from '../activities/job-output';
@@ -11,6 +11,7 @@ import { createGateActivities } from '../activities/gate';
 import { createLandingActivities, type LandingActivitiesOptions } from '../activities/landing';
 import { createPipelineActivities } from '../activities/pipeline';
 import { HEALTHLAKE_API_TASK_QUEUE_SUFFIX } from '../workflows/types';
+import { createApiTaskQueueActivities, type ApiTaskQueueActivitiesOptions } from './api-task-queue';
 
 /**
  * Share of HealthLake's ~10 Describe/List calls per second per account that our API task queue
@@ -30,6 +31,11 @@ export interface WorkerActivityDeps {
   readonly clock?: () => number;
   /** @default Math.random */
   readonly random?: () => number;
+  /**
+   * The API task queue this worker pairs with and its poller check, answered to the import workflow
+   * by the local activity `healthLakeApiTaskQueue`. @default the workflow's task queue + '-healthlake-api'
+   */
+  readonly apiTaskQueue?: ApiTaskQueueActivitiesOptions;
 }
 
 /**
@@ -41,6 +47,7 @@ export function createWorkerActivities(deps: WorkerActivityDeps) {
     ...createHealthLakeActivities(deps),
     ...createGateActivities(),
     ...createPipelineActivities(),
+    ...createApiTaskQueueActivities(deps.apiTaskQueue),
     ...(deps.s3 ? createLandingActivities({ ...deps.landing, s3: deps.s3 }) : {}),
     ...createLifecycleActivities(deps),
     ...(deps.s3 ? createJobOutputActivities({ s3: deps.s3 }) : {}),
@@ -57,9 +64,20 @@ export interface HealthLakeWorkerOptions {
   /**
    * Task queue of the HealthLake API activities. Every worker of one AWS account should use the
    * same one, so its rate limit is the account's.
-   * @default taskQueue + '-healthlake-api' (what the import workflow uses by default)
+   * Import workflows run by this worker use it unless their input names another (they ask this
+   * worker through a local activity), so it is set in one place only.
+   * @default taskQueue + '-healthlake-api'
    */
   readonly apiTaskQueue?: string;
+  /**
+   * An import whose API task queue shows no poller for this long fails
+   * `HealthLakeApiTaskQueueNotPolled` (it warns in the UI and the log from the first check); 0 only
+   * warns. Queues with pollers are never failed, however long imports wait behind the rate limit.
+   * @default 600_000
+   */
+  readonly apiTaskQueueUnpolledFailAfterMs?: number;
+  /** Pause between two poller checks while an import's API queue has none, in ms. @default 30_000 */
+  readonly apiTaskQueueCheckIntervalMs?: number;
   /**
    * HealthLake API activity attempts per second across ALL workers of the API task queue
    * (`maxTaskQueueActivitiesPerSecond`, enforced by the server). @default 8
@@ -72,7 +90,10 @@ export interface HealthLakeWorkerOptions {
    * @default { maxAttempts: 1 } (AWS defaults otherwise; Temporal does the retrying)
    */
   readonly healthLakeConfig?: HealthLakeClientConfig;
-  /** S3 client for landing activities. @default none */
+  /**
+   * S3 client for the landing activities, which are always registered (the pipeline's landing
+   * needs them). @default new S3Client({ region: healthLakeConfig.region }) (AWS's credential chain)
+   */
   readonly s3?: S3Client;
   /** More landing options, e.g. `directoryRoots: { inbox: '/data/inbox' }`. @default {} */
   readonly landing?: Omit<LandingActivitiesOptions, 's3'>;
@@ -121,10 +142,20 @@ export async function createHealthLakeWorker(options: HealthLakeWorkerOptions): 
   // SDK retries off by default: Temporal retries with the poll backoff, and one activity attempt
   // stays one call against the account's budget.
   const healthLake = options.healthLake ?? new HealthLake({ maxAttempts: 1, ...options.healthLakeConfig });
+  const region = options.healthLakeConfig?.region;
   const activities = createWorkerActivities({
     healthLake,
-    ...(options.s3 ? { s3: options.s3 } : {}),
+    s3: options.s3 ?? new S3Client(region === undefined ? {} : { region }),
     ...(options.landing ? { landing: options.landing } : {}),
+    apiTaskQueue: {
+      apiTaskQueue,
+      ...(options.apiTaskQueueUnpolledFailAfterMs === undefined
+        ? {}
+        : { unpolledFailAfterMs: options.apiTaskQueueUnpolledFailAfterMs }),
+      ...(options.apiTaskQueueCheckIntervalMs === undefined
+        ? {}
+        : { checkIntervalMs: options.apiTaskQueueCheckIntervalMs }),
+    },
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.random ? { random: options.random } : {}),
   });

@@ -17,6 +17,7 @@ import {
   type ActivityOptions,
 } from '@temporalio/workflow';
 import type { HealthLakeActivities, ImportJobSnapshot } from '../activities/import';
+import { resolveApiTaskQueue } from './api-task-queue';
 import {
   importJobName,
   INPUT_RULES_PATCH,
@@ -28,7 +29,6 @@ import { classifyImportStatus, isTerminalImportStatus } from './import-status';
 import { progressMilestone, ZERO_COUNTS } from './poll-policy';
 import { reconcileImport, reconciliationFailureMessage } from './reconcile';
 import {
-  HEALTHLAKE_API_TASK_QUEUE_SUFFIX,
   HealthLakeDatastoreId,
   HealthLakeJobId,
   HealthLakeJobStatus,
@@ -226,8 +226,10 @@ async function runImport(rawInput: FhirImportInput): Promise<FhirImportResult> {
   setHandler(progressQuery, () => progress);
   setCurrentDetails(renderCurrentDetails(progress));
 
+  // The worker running this workflow names the API queue (recorded), and a queue nobody polls fails.
+  const apiQueue = await resolveApiTaskQueue(input.apiTaskQueue, info.taskQueue);
   const activityOptions: ActivityOptions = {
-    taskQueue: input.apiTaskQueue ?? `${info.taskQueue}${HEALTHLAKE_API_TASK_QUEUE_SUFFIX}`,
+    taskQueue: apiQueue.taskQueue,
     startToCloseTimeout: policy.attemptTimeoutMs,
     // The wait's attempts end by returning or by a cancel; TRY_CANCEL lets the workflow go on at once.
     cancellationType: ActivityCancellationType.TRY_CANCEL,
@@ -303,7 +305,10 @@ async function runImport(rawInput: FhirImportInput): Promise<FhirImportResult> {
     }
     return { jobId: started.jobId, status: started.status as ImportJobStatus };
   });
-  const begun = await Promise.race(deadline === undefined ? [startOrAttach] : [startOrAttach, deadline]);
+  const begun = await apiQueue.guard(
+    Promise.race(deadline === undefined ? [startOrAttach] : [startOrAttach, deadline]),
+    () => renderCurrentDetails(progress),
+  );
   if (begun === 'deadline') {
     startOrAttach.catch(() => undefined); // still settles; nothing waits for it any more
     throw deadlineExceeded(

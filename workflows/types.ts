@@ -142,7 +142,11 @@ export interface FhirImportInput {
   /**
    * Task queue of the HealthLake API activities (start, describe). All imports of one AWS account
    * should share it: its worker's `maxTaskQueueActivitiesPerSecond` is the account's Describe budget.
-   * @default `<workflow task queue>` + {@link HEALTHLAKE_API_TASK_QUEUE_SUFFIX}
+   * Leave it unset: the workflow asks the worker that runs it (`createHealthLakeWorker`'s
+   * `apiTaskQueue`, `HEALTHLAKE_API_TASK_QUEUE`). Set or not, if no worker polls the queue the
+   * import warns (UI current details, log) and then fails `HealthLakeApiTaskQueueNotPolled`.
+   * @default the API task queue of the worker running the workflow (imports started before this
+   *   rule: `<workflow task queue>` + {@link HEALTHLAKE_API_TASK_QUEUE_SUFFIX})
    */
   readonly apiTaskQueue?: string;
 }
@@ -307,6 +311,11 @@ export const ImportFailureType = {
   InternalServerException: 'InternalServerException',
   /** Not a failure: the describe activity asking Temporal to call it again later (BENIGN). */
   ImportJobStillRunning: 'ImportJobStillRunning',
+  /**
+   * No worker polled the HealthLake API task queue (a typo in `input.apiTaskQueue`, API workers on
+   * another queue, none running) for the worker's bound. Details: {@link ApiTaskQueueNotPolledDetails}.
+   */
+  HealthLakeApiTaskQueueNotPolled: 'HealthLakeApiTaskQueueNotPolled',
 } as const;
 export type ImportFailureType = (typeof ImportFailureType)[keyof typeof ImportFailureType];
 
@@ -329,6 +338,34 @@ export const NON_RETRYABLE_IMPORT_FAILURE_TYPES: readonly ImportFailureType[] = 
 
 /** Suffix of the default HealthLake API task queue (see `FhirImportInput.apiTaskQueue`). */
 export const HEALTHLAKE_API_TASK_QUEUE_SUFFIX = '-healthlake-api';
+
+/**
+ * What the worker running an import answers about the HealthLake API task queue (the local activity
+ * `healthLakeApiTaskQueue`, registered by `createWorkerActivities`). Recorded in history.
+ */
+export interface ApiTaskQueuePairing {
+  /** The queue the import schedules HealthLake activities on. */
+  readonly apiTaskQueue: string;
+  /** Activity pollers the server reports on it; absent when the server could not be asked. */
+  readonly pollers?: number;
+  /** Fail after no poller was seen for this long, in ms; 0 only warns. */
+  readonly unpolledFailAfterMs: number;
+  /** Pause between two checks while no poller is seen, in ms. */
+  readonly checkIntervalMs: number;
+}
+
+/** The worker-side local activity behind {@link ApiTaskQueuePairing}. */
+export interface ApiTaskQueueActivities {
+  /** `apiTaskQueue`: the input's override, checked for pollers; absent: the worker's own API queue. */
+  healthLakeApiTaskQueue(request: { readonly apiTaskQueue?: string }): Promise<ApiTaskQueuePairing>;
+}
+
+/** Details of the `HealthLakeApiTaskQueueNotPolled` failure. */
+export interface ApiTaskQueueNotPolledDetails {
+  readonly apiTaskQueue: string;
+  /** How long no poller was seen, in ms. */
+  readonly unpolledForMs: number;
+}
 
 /**
  * The workflow id for an import keyed by the caller (a pipeline run, a landing batch): the same
