@@ -9,9 +9,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { temporal } from '@temporalio/proto';
 import { bundleWorkflowCode, Worker, type WorkflowBundle } from '@temporalio/worker';
-import { startFhirImport } from '../client';
 import { defaultJobName } from '../workflows/import';
-import type { FhirImportInput } from '../workflows/types';
+import { fhirImportWorkflowId, HealthLakeDatastoreId, type FhirImportInput } from '../workflows/types';
 import { startImportTestStack, uniqueName, type ImportTestStack } from './helpers/import-env';
 import { waitFor } from './helpers/wait-for';
 
@@ -55,10 +54,12 @@ async function startOldFinishNew(label: string, prefix: string, extra: Partial<F
     const oldWorker = await stack.worker(taskQueue, { workflowBundle: oldBundle });
     const { handle, jobId } = await oldWorker.runUntil(
       (async () => {
-        const started = await startFhirImport(client, {
-          callerKey: taskQueue,
+        // Started as the released client did: today's startFhirImport would refuse these inputs.
+        const started = await client.workflow.start('fhirImportWorkflow', {
+          workflowId: fhirImportWorkflowId(taskQueue),
           taskQueue,
-          input: stack.input(datastoreId, prefix, extra),
+          args: [stack.input(datastoreId, prefix, extra)],
+          typedSearchAttributes: [{ key: HealthLakeDatastoreId, value: datastoreId }],
         });
         const [running] = await waitFor(
           jobsHere,

@@ -829,10 +829,10 @@ describe('fhirImportWorkflow on the emulator', () => {
 
 /**
  * History of an import that sees two status changes (SUBMITTED → IN_PROGRESS → COMPLETED) and no
- * milestones, however many Describe calls it makes: started + first task (4), the API-task-queue
- * patch (its marker and the SDK's TemporalChangeVersion upsert, 2) and the worker's local-activity
- * answer naming the queue (1), start activity (3) + task (3), upsert of id/status (1), then per
- * status change a wait activity (3) + task (3) + status upsert (1), and the completion (1):
- * 15 + 7 × 2 = 29.
+ * milestones, however many Describe calls it makes: started + first task (4), two patches (the
+ * API task queue from the worker and the identity-tagged job name: each its marker and the SDK's
+ * TemporalChangeVersion upsert, 4) and the worker's local-activity answer naming the queue (1),
+ * start activity (3) + task (3), upsert of id/status (1), then per status change a wait activity
+ * (3) + task (3) + status upsert (1), and the completion (1): 17 + 7 × 2 = 31.
  */
-const HISTORY_EVENTS_TWO_STATUS_CHANGES = 29;
+const HISTORY_EVENTS_TWO_STATUS_CHANGES = 31;
