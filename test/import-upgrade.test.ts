@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { temporal } from '@temporalio/proto';
 import { bundleWorkflowCode, Worker, type WorkflowBundle } from '@temporalio/worker';
-import { defaultJobName } from '../workflows/import';
+import { defaultJobName, type fhirImportWorkflow } from '../workflows/import';
 import { fhirImportWorkflowId, HealthLakeDatastoreId, type FhirImportInput } from '../workflows/types';
 import { startImportTestStack, uniqueName, type ImportTestStack } from './helpers/import-env';
 import { waitFor } from './helpers/wait-for';
@@ -55,7 +55,7 @@ async function startOldFinishNew(label: string, prefix: string, extra: Partial<F
     const { handle, jobId } = await oldWorker.runUntil(
       (async () => {
         // Started as the released client did: today's startFhirImport would refuse these inputs.
-        const started = await client.workflow.start('fhirImportWorkflow', {
+        const started = await client.workflow.start<typeof fhirImportWorkflow>('fhirImportWorkflow', {
           workflowId: fhirImportWorkflowId(taskQueue),
           taskQueue,
           args: [stack.input(datastoreId, prefix, extra)],
