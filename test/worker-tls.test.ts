@@ -70,6 +70,51 @@ describe('worker/main.ts over TLS', () => {
     }
   });
 
+  it('an API key, a client key and an AWS secret never appear in the output, even at DEBUG', async () => {
+    const datastoreId = await stack.newDatastore('secrets');
+    await stack.land('secrets', 1);
+    const taskQueue = uniqueName('secrets');
+    const apiKey = `tmprl-api-key-${taskQueue}`;
+    const awsSecret = `aws-secret-${taskQueue}`;
+    const clientKey = readFileSync(pki.clientKey, 'utf8');
+    const worker = new WorkerProcess({
+      ...baseEnv(taskQueue),
+      TEMPORAL_ADDRESS: mtls.address,
+      TEMPORAL_API_KEY: apiKey,
+      TEMPORAL_TLS_SERVER_CA_CERT_PATH: pki.caCert,
+      TEMPORAL_TLS_CLIENT_CERT_PATH: pki.clientCert,
+      TEMPORAL_TLS_CLIENT_KEY_DATA: clientKey,
+      AWS_ACCESS_KEY_ID: 'AKIAHEALTHLAKETEST01',
+      AWS_SECRET_ACCESS_KEY: awsSecret,
+      TEMPORAL_LOG_LEVEL: 'DEBUG',
+    });
+    let output: string;
+    try {
+      const ready = await worker.line('healthlake worker ready:');
+      assert.ok(ready.endsWith('(TLS, API key)'), ready);
+      const handle = await startFhirImport(stack.temporal.env.client, {
+        callerKey: taskQueue,
+        taskQueue,
+        input: stack.input(datastoreId, 'secrets'),
+      });
+      assert.equal((await handle.result()).status, 'COMPLETED');
+    } finally {
+      const exit = await worker.stop();
+      assert.equal(exit.code, 0, exit.stderr);
+      output = exit.stdout + exit.stderr;
+    }
+    // DEBUG logging did log (the check below is not vacuous), and none of it holds a secret.
+    assert.ok(output.includes('[DEBUG]'), output.slice(0, 2_000));
+    const keyBody = clientKey.split('\n')[1]!;
+    for (const [what, secret] of [
+      ['TEMPORAL_API_KEY', apiKey],
+      ['AWS_SECRET_ACCESS_KEY', awsSecret],
+      ['the client key', keyBody],
+    ] as const) {
+      assert.equal(output.includes(secret), false, `${what} appears in the worker's output`);
+    }
+  });
+
   it('a TOML profile (TEMPORAL_CONFIG_FILE + TEMPORAL_PROFILE) with inline PEM data: ready over TLS', async () => {
     const file = join(pki.dir, 'temporal.toml');
     const pem = (path: string) => JSON.stringify(readFileSync(path, 'utf8'));

@@ -8,6 +8,7 @@ import type { NativeConnectionOptions } from '@temporalio/worker';
 import { DEFAULT_API_ACTIVITIES_PER_SECOND } from './index';
 import { DEFAULT_API_TASK_QUEUE_UNPOLLED_FAIL_AFTER_MS } from './api-task-queue';
 import { checkHttpEndpoint, EndpointConfigError } from './endpoint-config';
+import { DEFAULT_IMPORTS_WAITING_INTERVAL_MS } from './metrics';
 
 /** Exit codes of `worker/main.ts`. */
 export const WorkerExitCode = {
@@ -69,7 +70,7 @@ export interface WorkerConfig {
    * local endpoints get static test credentials. Real AWS always uses the default credential chain.
    */
   readonly awsCredentialsInEnv: boolean;
-  /** `HEALTHLAKE_WORKER_MAX_CACHED_WORKFLOWS`: see {@link WorkerTuning}. */
+  /** `HEALTHLAKE_WORKER_MAX_*`: see {@link WorkerTuning}. @default {} (the SDK's defaults) */
   readonly tuning: WorkerTuning;
   /** `TEMPORAL_LOG_LEVEL`: the SDK logger's level. @default 'WARN' */
   readonly logLevel: WorkerLogLevel;
@@ -78,6 +79,11 @@ export interface WorkerConfig {
    * Temporal runtime's metrics and the project's own (`healthlake_*`). @default none (no endpoint)
    */
   readonly metricsBindAddress?: string;
+  /**
+   * `HEALTHLAKE_METRICS_WAITING_INTERVAL_MS`: how often the `healthlake_imports_waiting` gauge is
+   * recounted (one CountWorkflowExecutions call), with a metrics endpoint only. @default 15_000
+   */
+  readonly importsWaitingIntervalMs: number;
 }
 
 /** The server connection settings of {@link WorkerConfig.connection} (secret-bearing). */
@@ -240,6 +246,12 @@ export function readWorkerConfig(env: NodeJS.ProcessEnv): WorkerConfig {
     },
     logLevel,
     ...(metricsBindAddress === undefined ? {} : { metricsBindAddress }),
+    importsWaitingIntervalMs: number(
+      'HEALTHLAKE_METRICS_WAITING_INTERVAL_MS',
+      DEFAULT_IMPORTS_WAITING_INTERVAL_MS,
+      true,
+      100,
+    ),
   };
 }
 

@@ -13,6 +13,7 @@ import {
   type WorkerConfig,
 } from './config';
 import { createHealthLakeWorker } from './index';
+import { watchImportsWaiting } from './metrics';
 
 const PREFIX = 'healthlake worker:';
 /** Activities get this long to finish after a shutdown signal before they are cancelled. */
@@ -102,9 +103,17 @@ function oneLine(reason: string): string {
   return reason.replace(/\s+/g, ' ').trim().slice(0, 500);
 }
 
+/** One promise (and one listener) per signal: the connect loop races it on every attempt. */
+const abortedPromises = new WeakMap<AbortSignal, Promise<'aborted'>>();
 function aborted(signal: AbortSignal): Promise<'aborted'> {
-  if (signal.aborted) return Promise.resolve('aborted');
-  return new Promise((resolve) => signal.addEventListener('abort', () => resolve('aborted'), { once: true }));
+  let promise = abortedPromises.get(signal);
+  if (promise === undefined) {
+    promise = signal.aborted
+      ? Promise.resolve('aborted')
+      : new Promise((resolve) => signal.addEventListener('abort', () => resolve('aborted'), { once: true }));
+    abortedPromises.set(signal, promise);
+  }
+  return promise;
 }
 
 /** The namespace must exist, and the import's search attributes must be registered in it. */
@@ -235,6 +244,15 @@ async function serve(config: WorkerConfig, stop: AbortSignal): Promise<WorkerExi
     });
     // Started even when a signal came during the build, so the native workers are released cleanly.
     const running = worker.runUntil(aborted(stop));
+    if (config.metricsBindAddress !== undefined) {
+      watchImportsWaiting({
+        connection,
+        namespace: config.namespace,
+        meter: Runtime.instance().metricMeter,
+        signal: stop,
+        intervalMs: config.importsWaitingIntervalMs,
+      });
+    }
     // One line a supervisor (or a test) can wait for; no credentials, only where we listen. Its
     // start, "healthlake worker ready:", is unchanged since the first release (scripts match it).
     process.stderr.write(
