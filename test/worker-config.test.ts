@@ -26,6 +26,7 @@ describe('readWorkerConfig', () => {
       connection: {},
       tuning: {},
       logLevel: 'WARN',
+      logFormat: 'text',
       importsWaitingIntervalMs: 15_000,
     });
   });

@@ -9,6 +9,7 @@ import { DEFAULT_API_ACTIVITIES_PER_SECOND } from './index';
 import { DEFAULT_API_TASK_QUEUE_UNPOLLED_FAIL_AFTER_MS } from './api-task-queue';
 import { checkHttpEndpoint, EndpointConfigError } from './endpoint-config';
 import { DEFAULT_IMPORTS_WAITING_INTERVAL_MS } from './metrics';
+import type { WorkerLogFormat } from './logging';
 
 /** Exit codes of `worker/main.ts`. */
 export const WorkerExitCode = {
@@ -74,6 +75,8 @@ export interface WorkerConfig {
   readonly tuning: WorkerTuning;
   /** `TEMPORAL_LOG_LEVEL`: the SDK logger's level. @default 'WARN' */
   readonly logLevel: WorkerLogLevel;
+  /** `HEALTHLAKE_LOG_FORMAT`: `text` or `json` (one object per line). @default 'text' */
+  readonly logFormat: WorkerLogFormat;
   /**
    * `HEALTHLAKE_METRICS_BIND`, host:port where the Prometheus endpoint (`/metrics`) listens: the
    * Temporal runtime's metrics and the project's own (`healthlake_*`). @default none (no endpoint)
@@ -245,6 +248,12 @@ export function readWorkerConfig(env: NodeJS.ProcessEnv): WorkerConfig {
       ...(maxWorkflowTasks === undefined ? {} : { maxConcurrentWorkflowTaskExecutions: maxWorkflowTasks }),
     },
     logLevel,
+    logFormat: text(
+      'HEALTHLAKE_LOG_FORMAT',
+      'text',
+      /^(text|json)$/,
+      'must be text or json',
+    ) as WorkerLogFormat,
     ...(metricsBindAddress === undefined ? {} : { metricsBindAddress }),
     importsWaitingIntervalMs: number(
       'HEALTHLAKE_METRICS_WAITING_INTERVAL_MS',

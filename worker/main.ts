@@ -2,7 +2,7 @@
 // variables and their checks are in config.ts; `runWorkerMain` is the same thing as a function). Every fatal start-up problem (bad variable, server
 // unreachable after a bounded retry, missing namespace, unregistered search attributes) is ONE line
 // on stderr and a non-zero exit code; SIGINT/SIGTERM at any moment drains and exits within 10 s.
-import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { NativeConnection, Runtime } from '@temporalio/worker';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { importSearchAttributes } from '../workflows/types';
 import {
@@ -13,6 +13,7 @@ import {
   type WorkerConfig,
 } from './config';
 import { createHealthLakeWorker } from './index';
+import { WorkerLogger } from './logging';
 import { watchImportsWaiting } from './metrics';
 
 const PREFIX = 'healthlake worker:';
@@ -173,7 +174,7 @@ export async function runWorkerMain(env: NodeJS.ProcessEnv, signal?: AbortSignal
   }
   const stop = signal ?? stopOnSignals();
   try {
-    installRuntime(config);
+    installRuntime(config, env);
     return await serve(config, stop);
   } catch (err) {
     line(
@@ -185,10 +186,16 @@ export async function runWorkerMain(env: NodeJS.ProcessEnv, signal?: AbortSignal
   }
 }
 
-/** The Temporal runtime: the SDK logger at the configured level, and metrics if asked for. */
-function installRuntime(config: WorkerConfig): void {
+/** The Temporal runtime: the worker's logger (level, format, secrets), and metrics if asked for. */
+function installRuntime(config: WorkerConfig, env: NodeJS.ProcessEnv): void {
+  const secrets = [
+    config.connection.apiKey,
+    env.TEMPORAL_TLS_CLIENT_KEY_DATA,
+    env.AWS_SECRET_ACCESS_KEY,
+    env.AWS_SESSION_TOKEN,
+  ].filter((secret): secret is string => secret !== undefined && secret !== '');
   Runtime.install({
-    logger: new DefaultLogger(config.logLevel),
+    logger: new WorkerLogger({ level: config.logLevel, format: config.logFormat, secrets }),
     // Signals are ours: the Runtime's default handler would swallow them while nothing is running yet.
     shutdownSignals: [],
     ...(config.metricsBindAddress === undefined
