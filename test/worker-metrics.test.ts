@@ -136,6 +136,43 @@ describe('worker/main.ts metrics', () => {
         total(samples, 'temporal_workflow_completed_total', { workflow_type: 'fhirImportWorkflow' }) >= 1,
         'temporal_workflow_completed_total for fhirImportWorkflow',
       );
+
+      // A second import whose job FAILS: counted once as failed, by its failure type.
+      await stack.land('metrics-failed', 1);
+      const failing = await startFhirImport(stack.temporal.env.client, {
+        callerKey: `${taskQueue}-failed`,
+        taskQueue,
+        input: stack.input(datastoreId, 'metrics-failed'),
+      });
+      const failingJob = await waitFor(
+        () =>
+          stack.local.emulator.jobs
+            .list()
+            .find((j) => j.datastoreId === datastoreId && j.jobId !== job!.jobId),
+        (j) => j?.status === 'IN_PROGRESS',
+        'the second job to go IN_PROGRESS',
+        { stepMs: 10 },
+      );
+      assert.equal(stack.local.emulator.jobs.hang(failingJob!.jobId), true);
+      assert.equal(stack.local.emulator.jobs.fail(failingJob!.jobId, 'metrics test failure'), true);
+      await assert.rejects(failing.result(), (err: unknown) => {
+        const cause = (err as { cause?: { type?: string } }).cause;
+        return cause?.type === 'HealthLakeImportFailed';
+      });
+      const after = await waitFor(
+        scrape,
+        (s) => total(s, 'healthlake_imports_failed_total') === 1,
+        'the failure in the metrics',
+      );
+      assert.deepEqual(
+        {
+          started: total(after, 'healthlake_imports_started_total'),
+          completed: total(after, 'healthlake_imports_completed_total'),
+          failed: total(after, 'healthlake_imports_failed_total', { type: 'HealthLakeImportFailed' }),
+          waiting: total(after, 'healthlake_imports_waiting'),
+        },
+        { started: 2, completed: 1, failed: 1, waiting: 0 },
+      );
     } finally {
       stack.local.emulator.faults.clear();
       const exit = await worker.stop();
