@@ -23,7 +23,57 @@ describe('readWorkerConfig', () => {
       region: 'us-east-1',
       connectTimeoutMs: 30_000,
       awsCredentialsInEnv: false,
+      connection: {},
+      tuning: {},
+      logLevel: 'WARN',
+      logFormat: 'text',
+      importsWaitingIntervalMs: 15_000,
     });
+  });
+
+  it('Temporal Cloud with an API key: TLS on (system roots), the key in connection, never in errors', () => {
+    const config = readWorkerConfig({
+      TEMPORAL_ADDRESS: 'ns.acct.tmprl.cloud:7233',
+      TEMPORAL_NAMESPACE: 'ns.acct',
+      TEMPORAL_API_KEY: 'key-abc',
+      TEMPORAL_GRPC_META_X_TEAM: 'imports',
+    });
+    assert.equal(config.address, 'ns.acct.tmprl.cloud:7233');
+    assert.equal(config.namespace, 'ns.acct');
+    assert.deepEqual(config.connection, { tls: true, apiKey: 'key-abc', metadata: { 'x-team': 'imports' } });
+    assert.throws(
+      () => readWorkerConfig({ TEMPORAL_API_KEY: 'two words' }),
+      (err: unknown) =>
+        err instanceof WorkerConfigError &&
+        err.message === 'TEMPORAL_API_KEY "<redacted>" must be one token, no whitespace',
+    );
+  });
+
+  it('tuning, log level and the metrics endpoint', () => {
+    const config = readWorkerConfig({
+      HEALTHLAKE_WORKER_MAX_CACHED_WORKFLOWS: '0',
+      HEALTHLAKE_WORKER_MAX_CONCURRENT_ACTIVITIES: '20',
+      HEALTHLAKE_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '10',
+      TEMPORAL_LOG_LEVEL: 'INFO',
+      HEALTHLAKE_METRICS_BIND: '0.0.0.0:9464',
+    });
+    assert.deepEqual(config.tuning, {
+      maxCachedWorkflows: 0,
+      maxConcurrentActivityTaskExecutions: 20,
+      maxConcurrentWorkflowTaskExecutions: 10,
+    });
+    assert.equal(config.logLevel, 'INFO');
+    assert.equal(config.metricsBindAddress, '0.0.0.0:9464');
+  });
+
+  it('AWS_PROFILE (or a role) is a credential source: a local endpoint does not get test credentials', () => {
+    for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_PROFILE', 'AWS_WEB_IDENTITY_TOKEN_FILE']) {
+      const config = readWorkerConfig({ HEALTHLAKE_ENDPOINT: 'http://127.0.0.1:4566', [name]: 'x' });
+      assert.equal(config.awsCredentialsInEnv, true, name);
+      assert.equal(awsClientsFor(config).healthLakeConfig.credentials, undefined, name);
+    }
+    const local = awsClientsFor(readWorkerConfig({ HEALTHLAKE_ENDPOINT: 'http://127.0.0.1:4566' }));
+    assert.deepEqual(local.healthLakeConfig.credentials, { accessKeyId: 'test', secretAccessKey: 'test' });
   });
 
   const BAD: ReadonlyArray<[Record<string, string>, string]> = [
@@ -55,6 +105,35 @@ describe('readWorkerConfig', () => {
       'HEALTHLAKE_ENDPOINT "not-a-url" must be an http(s) URL, e.g. http://127.0.0.1:4566',
     ],
     [{ S3_ENDPOINT: 'ftp://x' }, 'S3_ENDPOINT "ftp://x" must be an http(s) URL, e.g. http://127.0.0.1:4566'],
+    [{ TEMPORAL_TLS: 'yes' }, 'TEMPORAL_TLS "yes" must be true, false, 1 or 0'],
+    [
+      { TEMPORAL_CONFIG_FILE: '/nonexistent/temporal.toml' },
+      'TEMPORAL_CONFIG_FILE "/nonexistent/temporal.toml" must be a readable TOML file',
+    ],
+    [
+      { TEMPORAL_TLS_SERVER_CA_CERT_PATH: '/nonexistent/ca.pem' },
+      'TEMPORAL_TLS_SERVER_CA_CERT_PATH "/nonexistent/ca.pem" must be a readable PEM file',
+    ],
+    [
+      { TEMPORAL_TLS_CLIENT_KEY_DATA: 'not a key' },
+      'TEMPORAL_TLS_CLIENT_KEY_DATA "<redacted>" must be PEM (-----BEGIN ...PRIVATE KEY-----)',
+    ],
+    [
+      { TEMPORAL_TLS_CLIENT_CERT_DATA: '-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----\n' },
+      'TEMPORAL_TLS_CLIENT_CERT_DATA "<inline PEM>" is a client certificate without its pair: set TEMPORAL_TLS_CLIENT_KEY_PATH (or _DATA) too',
+    ],
+    [
+      { TEMPORAL_LOG_LEVEL: 'verbose' },
+      'TEMPORAL_LOG_LEVEL "verbose" must be one of TRACE, DEBUG, INFO, WARN, ERROR',
+    ],
+    [
+      { HEALTHLAKE_WORKER_MAX_CONCURRENT_ACTIVITIES: '0' },
+      'HEALTHLAKE_WORKER_MAX_CONCURRENT_ACTIVITIES "0" must be a whole number ≥ 1',
+    ],
+    [
+      { HEALTHLAKE_METRICS_BIND: '9464' },
+      'HEALTHLAKE_METRICS_BIND "9464" must be host:port, e.g. 0.0.0.0:9464',
+    ],
   ];
   for (const [env, message] of BAD) {
     it(`rejects ${Object.keys(env)[0]}=${Object.values(env)[0]}`, () => {

@@ -12,6 +12,7 @@ import { createLandingActivities, type LandingActivitiesOptions } from '../activ
 import { createPipelineActivities } from '../activities/pipeline';
 import { HEALTHLAKE_API_TASK_QUEUE_SUFFIX } from '../workflows/types';
 import { createApiTaskQueueActivities, type ApiTaskQueueActivitiesOptions } from './api-task-queue';
+import { instrumentHealthLakeApi } from './metrics';
 
 /**
  * Share of HealthLake's ~10 Describe/List calls per second per account that our API task queue
@@ -141,7 +142,10 @@ export async function createHealthLakeWorker(options: HealthLakeWorkerOptions): 
   const apiTaskQueue = options.apiTaskQueue ?? `${taskQueue}${HEALTHLAKE_API_TASK_QUEUE_SUFFIX}`;
   // SDK retries off by default: Temporal retries with the poll backoff, and one activity attempt
   // stays one call against the account's budget.
-  const healthLake = options.healthLake ?? new HealthLake({ maxAttempts: 1, ...options.healthLakeConfig });
+  // Every HealthLake call made in an activity is counted (healthlake_api_requests, worker/metrics.ts).
+  const healthLake = instrumentHealthLakeApi(
+    options.healthLake ?? new HealthLake({ maxAttempts: 1, ...options.healthLakeConfig }),
+  );
   const region = options.healthLakeConfig?.region;
   const activities = createWorkerActivities({
     healthLake,

@@ -1,8 +1,8 @@
 // Runs the HealthLake worker pair from environment variables (the deployable entry point; the
-// variables and their checks are in config.ts). Every fatal start-up problem (bad variable, server
+// variables and their checks are in config.ts; `runWorkerMain` is the same thing as a function). Every fatal start-up problem (bad variable, server
 // unreachable after a bounded retry, missing namespace, unregistered search attributes) is ONE line
 // on stderr and a non-zero exit code; SIGINT/SIGTERM at any moment drains and exits within 10 s.
-import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
+import { NativeConnection, Runtime } from '@temporalio/worker';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { importSearchAttributes } from '../workflows/types';
 import {
@@ -13,6 +13,8 @@ import {
   type WorkerConfig,
 } from './config';
 import { createHealthLakeWorker } from './index';
+import { WorkerLogger } from './logging';
+import { watchImportsWaiting } from './metrics';
 
 const PREFIX = 'healthlake worker:';
 /** Activities get this long to finish after a shutdown signal before they are cancelled. */
@@ -41,12 +43,24 @@ function grpcCode(err: unknown): number | undefined {
 }
 const GRPC_NOT_FOUND = 5;
 
+/**
+ * A TLS failure (unknown CA, wrong host name, a certificate the server refuses) is configuration:
+ * retrying cannot fix it, so it ends the start at once instead of after the connect timeout.
+ */
+const TLS_FAILURE = /certificate|UnknownIssuer|NotValidForName|handshake|tls|ssl|alert/i;
+
 /** Connects, retrying while the server is unreachable, until `timeoutMs` passes or `stop` aborts. */
 async function connect(config: WorkerConfig, stop: AbortSignal): Promise<NativeConnection | undefined> {
   const deadline = Date.now() + config.connectTimeoutMs;
   let delayMs = CONNECT_RETRY_FIRST_MS;
+  const { tls, apiKey, metadata } = config.connection;
   for (let attempt = 1; ; attempt++) {
-    const pending = NativeConnection.connect({ address: config.address });
+    const pending = NativeConnection.connect({
+      address: config.address,
+      ...(tls === undefined ? {} : { tls }),
+      ...(apiKey === undefined ? {} : { apiKey }),
+      ...(metadata === undefined ? {} : { metadata }),
+    });
     const outcome = await Promise.race([
       pending.then(
         (connection) => ({ connection }),
@@ -61,6 +75,12 @@ async function connect(config: WorkerConfig, stop: AbortSignal): Promise<NativeC
     }
     if ('connection' in outcome) return outcome.connection;
     const reason = outcome.error instanceof Error ? outcome.error.message : String(outcome.error);
+    if (tls !== undefined && tls !== false && TLS_FAILURE.test(reason)) {
+      throw new WorkerStartupError(
+        `TLS connection to ${config.address} failed (check TEMPORAL_TLS_SERVER_CA_CERT_PATH, ` +
+          `TEMPORAL_TLS_SERVER_NAME and the client certificate): ${oneLine(reason)}`,
+      );
+    }
     if (Date.now() + delayMs >= deadline) {
       throw new WorkerStartupError(
         `Temporal server ${config.address} not reachable after ${attempt} attempts in ` +
@@ -79,9 +99,22 @@ async function connect(config: WorkerConfig, stop: AbortSignal): Promise<NativeC
   }
 }
 
+/** The last line of a multi-line error (core's chain ends with the root cause), trimmed. */
+function oneLine(reason: string): string {
+  return reason.replace(/\s+/g, ' ').trim().slice(0, 500);
+}
+
+/** One promise (and one listener) per signal: the connect loop races it on every attempt. */
+const abortedPromises = new WeakMap<AbortSignal, Promise<'aborted'>>();
 function aborted(signal: AbortSignal): Promise<'aborted'> {
-  if (signal.aborted) return Promise.resolve('aborted');
-  return new Promise((resolve) => signal.addEventListener('abort', () => resolve('aborted'), { once: true }));
+  let promise = abortedPromises.get(signal);
+  if (promise === undefined) {
+    promise = signal.aborted
+      ? Promise.resolve('aborted')
+      : new Promise((resolve) => signal.addEventListener('abort', () => resolve('aborted'), { once: true }));
+    abortedPromises.set(signal, promise);
+  }
+  return promise;
 }
 
 /** The namespace must exist, and the import's search attributes must be registered in it. */
@@ -120,15 +153,81 @@ async function checkNamespace(connection: NativeConnection, config: WorkerConfig
   }
 }
 
-async function main(stop: AbortSignal): Promise<WorkerExitCode> {
+/**
+ * Runs the worker pair configured by `env` until `signal` aborts; resolves to the exit code
+ * ({@link WorkerExitCode}). Fatal problems are one line on stderr. Without `signal`, SIGINT and
+ * SIGTERM stop it (and a still-running process exits 9.5 s after the signal).
+ *
+ * Installs the Temporal `Runtime` (logger, Prometheus endpoint): call it once per process, before
+ * anything else creates a connection.
+ *
+ * @example
+ * process.exitCode = await runWorkerMain(process.env);
+ */
+export async function runWorkerMain(env: NodeJS.ProcessEnv, signal?: AbortSignal): Promise<number> {
   let config: WorkerConfig;
   try {
-    config = readWorkerConfig(process.env);
+    config = readWorkerConfig(env);
   } catch (err) {
-    if (!(err instanceof WorkerConfigError)) throw err;
-    line(err.message);
-    return WorkerExitCode.BadConfig;
+    line(err instanceof WorkerConfigError ? err.message : `fatal: ${oneLine(String(err))}`);
+    return err instanceof WorkerConfigError ? WorkerExitCode.BadConfig : WorkerExitCode.Fatal;
   }
+  const stop = signal ?? stopOnSignals();
+  try {
+    installRuntime(config, env);
+    return await serve(config, stop);
+  } catch (err) {
+    line(
+      err instanceof WorkerStartupError
+        ? err.message
+        : `fatal: ${oneLine((err instanceof Error ? err.message : String(err)).split('\n')[0]!)}`,
+    );
+    return WorkerExitCode.Fatal;
+  }
+}
+
+/** The Temporal runtime: the worker's logger (level, format, secrets), and metrics if asked for. */
+function installRuntime(config: WorkerConfig, env: NodeJS.ProcessEnv): void {
+  const secrets = [
+    config.connection.apiKey,
+    env.TEMPORAL_TLS_CLIENT_KEY_DATA,
+    env.AWS_SECRET_ACCESS_KEY,
+    env.AWS_SESSION_TOKEN,
+  ].filter((secret): secret is string => secret !== undefined && secret !== '');
+  Runtime.install({
+    logger: new WorkerLogger({ level: config.logLevel, format: config.logFormat, secrets }),
+    // Signals are ours: the Runtime's default handler would swallow them while nothing is running yet.
+    shutdownSignals: [],
+    ...(config.metricsBindAddress === undefined
+      ? {}
+      : {
+          telemetryOptions: {
+            metrics: {
+              prometheus: { bindAddress: config.metricsBindAddress, countersTotalSuffix: true },
+            },
+          },
+        }),
+  });
+}
+
+/** SIGINT/SIGTERM abort the returned signal; a process still running 9.5 s later exits. */
+function stopOnSignals(): AbortSignal {
+  const stop = new AbortController();
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stop.signal.aborted) return;
+    line(`${signal}: draining, exiting within ${Math.round(SIGNAL_EXIT_DEADLINE_MS / 1000)} s`);
+    stop.abort();
+    setTimeout(() => {
+      line(`still running ${SIGNAL_EXIT_DEADLINE_MS} ms after ${signal}; exiting`);
+      process.exit(process.exitCode ?? WorkerExitCode.Stopped);
+    }, SIGNAL_EXIT_DEADLINE_MS).unref();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return stop.signal;
+}
+
+async function serve(config: WorkerConfig, stop: AbortSignal): Promise<WorkerExitCode> {
   const connection = await connect(config, stop);
   if (connection === undefined) return WorkerExitCode.Stopped;
   try {
@@ -144,10 +243,23 @@ async function main(stop: AbortSignal): Promise<WorkerExitCode> {
       apiTaskQueueUnpolledFailAfterMs: config.apiTaskQueueUnpolledFailAfterMs,
       healthLakeConfig,
       s3,
-      workerOptions: { shutdownGraceTime: SHUTDOWN_GRACE_MS, shutdownForceTime: SHUTDOWN_FORCE_MS },
+      workerOptions: {
+        shutdownGraceTime: SHUTDOWN_GRACE_MS,
+        shutdownForceTime: SHUTDOWN_FORCE_MS,
+        ...config.tuning,
+      },
     });
     // Started even when a signal came during the build, so the native workers are released cleanly.
     const running = worker.runUntil(aborted(stop));
+    if (config.metricsBindAddress !== undefined) {
+      watchImportsWaiting({
+        connection,
+        namespace: config.namespace,
+        meter: Runtime.instance().metricMeter,
+        signal: stop,
+        intervalMs: config.importsWaitingIntervalMs,
+      });
+    }
     // One line a supervisor (or a test) can wait for; no credentials, only where we listen. Its
     // start, "healthlake worker ready:", is unchanged since the first release (scripts match it).
     process.stderr.write(
@@ -155,6 +267,8 @@ async function main(stop: AbortSignal): Promise<WorkerExitCode> {
         (config.healthLakeEndpoint
           ? ` HealthLake endpoint ${config.healthLakeEndpoint}`
           : ` HealthLake ${config.region}`) +
+        (config.connection.tls ? ' (TLS' + (config.connection.apiKey ? ', API key)' : ')') : '') +
+        (config.metricsBindAddress ? ` metrics http://${config.metricsBindAddress}/metrics` : '') +
         '\n',
     );
     await running;
@@ -164,41 +278,11 @@ async function main(stop: AbortSignal): Promise<WorkerExitCode> {
   }
 }
 
-function run(): void {
-  // Signals are ours: the Runtime's default handler would swallow them while nothing is running yet.
-  Runtime.install({
-    logger: new DefaultLogger((process.env.TEMPORAL_LOG_LEVEL as LogLevel | undefined) ?? 'WARN'),
-    shutdownSignals: [],
+if (require.main === module) {
+  void runWorkerMain(process.env).then((code) => {
+    process.exitCode = code;
+    // Everything we opened is closed; if a stray handle (a bundler, a late native call) still holds
+    // the event loop, do not let it keep a dead worker alive.
+    setTimeout(() => process.exit(code), LINGER_AFTER_EXIT_MS).unref();
   });
-  const stop = new AbortController();
-  let exitCode: number = WorkerExitCode.Stopped;
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (stop.signal.aborted) return;
-    line(`${signal}: draining, exiting within ${Math.round(SIGNAL_EXIT_DEADLINE_MS / 1000)} s`);
-    stop.abort();
-    setTimeout(() => {
-      line(`still running ${SIGNAL_EXIT_DEADLINE_MS} ms after ${signal}; exiting`);
-      process.exit(exitCode);
-    }, SIGNAL_EXIT_DEADLINE_MS).unref();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  void main(stop.signal)
-    .catch((err: unknown) => {
-      line(
-        err instanceof WorkerStartupError
-          ? err.message
-          : `fatal: ${(err instanceof Error ? err.message : String(err)).split('\n')[0]}`,
-      );
-      return WorkerExitCode.Fatal;
-    })
-    .then((code) => {
-      exitCode = code;
-      process.exitCode = code;
-      // Everything we opened is closed; if a stray handle (a bundler, a late native call) still holds
-      // the event loop, do not let it keep a dead worker alive.
-      setTimeout(() => process.exit(code), LINGER_AFTER_EXIT_MS).unref();
-    });
 }
-
-run();

@@ -18,6 +18,7 @@ import {
 } from '@temporalio/workflow';
 import type { HealthLakeActivities, ImportJobSnapshot } from '../activities/import';
 import { resolveApiTaskQueue } from './api-task-queue';
+import { countImportCompleted, countImportFailed, countImportStarted } from './import-metrics';
 import {
   importJobName,
   INPUT_RULES_PATCH,
@@ -136,10 +137,11 @@ function invalidInput(messages: readonly string[], fields: readonly string[]): A
  * the job is being started waits for the start to answer, so the id is never lost.
  */
 export async function fhirImportWorkflow(rawInput: FhirImportInput): Promise<FhirImportResult> {
+  countImportStarted();
   try {
-    return await runImport(rawInput);
+    return countImportCompleted(await runImport(rawInput));
   } catch (err) {
-    throw surfaceActivityFailure(err);
+    throw countImportFailed(surfaceActivityFailure(err));
   }
 }
 
