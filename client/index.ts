@@ -103,3 +103,4 @@ export async function readImportProgress(client: Client, workflowId: string): Pr
 
 export * from './codec';
 export * from './codec-server';
+export * from '../workflows/contract';
