@@ -23,6 +23,11 @@ const FAIL_FAST_NAMES: ReadonlySet<string> = new Set([
 const RETRY_NAMES: ReadonlySet<string> = new Set([
   ImportFailureType.ThrottlingException,
   ImportFailureType.InternalServerException,
+  // Newer HealthLake model (botocore 1.44), Start*Job: a service the job depends on (S3, KMS, IAM)
+  // failed to answer. The request itself was valid (bad input is ValidationException, missing
+  // permissions AccessDeniedException), so the same request can succeed later; the start is
+  // idempotent by ClientToken, and the activity's retry policy and the import's deadline bound it.
+  'FailedDependencyException',
   'ThrottledException',
   'TooManyRequestsException',
   'RequestLimitExceeded',
@@ -66,7 +71,7 @@ function shapeOf(err: unknown): ErrorShape {
  *
  * - ValidationException, AccessDeniedException, ResourceNotFoundException, ConflictException and any
  *   other 4xx → `fail` with the AWS name as the type;
- * - ThrottlingException (any status), InternalServerException, any 5xx, SDK timeouts and network
+ * - ThrottlingException (any status), InternalServerException, FailedDependencyException, any 5xx, SDK timeouts and network
  *   errors → `retry`;
  * - an `AbortError` (the activity's cancellation signal) → `aborted`;
  * - anything else (a bug, not a service answer) → `fail` under its own name: never retried blindly.

@@ -148,3 +148,4 @@ async function decodeHeartbeat(
 
 export * from './codec';
 export * from './codec-server';
+export * from '../workflows/contract';

@@ -1,14 +1,21 @@
 // The errors the emulator answers with: AWS's modelled HealthLake exceptions plus the generic
 // awsJson1_0 protocol errors, each carrying its `__type` and HTTP status.
 
-/** HTTP status per error type, as the HealthLake Smithy model and the awsJson1_0 protocol define them. */
+/**
+ * HTTP status per error type, as the AWS HealthLake API reference and the awsJson1_0 protocol define
+ * them. ThrottlingException is 400 there (the API reference's Common Errors list it as HTTP 400),
+ * not 429: clients recognize it by its `__type` name, and the AWS SDKs retry it by name at any status.
+ */
 export const ERROR_STATUS = {
   ValidationException: 400,
   AccessDeniedException: 403,
   ResourceNotFoundException: 404,
   ConflictException: 409,
-  ThrottlingException: 429,
+  ThrottlingException: 400,
   InternalServerException: 500,
+  // Newer model (botocore 1.44): Start*Job may answer it when a service the job needs (S3, KMS)
+  // failed. 424 is AWS's usual status for this name; HealthLake's is not in the model copy here.
+  FailedDependencyException: 424,
   // Protocol-level errors (not in the HealthLake model; the SDK surfaces them by name).
   SerializationException: 400,
   UnknownOperationException: 400,

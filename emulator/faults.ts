@@ -10,6 +10,8 @@ export interface FaultSpec {
   readonly internalErrorRate?: number;
   /** Fraction of calls answered AccessDeniedException. @default 0 */
   readonly accessDeniedRate?: number;
+  /** Fraction of calls answered FailedDependencyException (newer model, HTTP 424). @default 0 */
+  readonly failedDependencyRate?: number;
   /** Added latency before the call is processed, in ms. @default 0 */
   readonly latencyMs?: number;
   /**
@@ -88,6 +90,14 @@ export function createFaultInjector(random: () => number): FaultInjector {
         [
           spec.accessDeniedRate,
           () => new ServiceError('AccessDeniedException', `Access denied (injected fault on ${operation})`),
+        ],
+        [
+          spec.failedDependencyRate,
+          () =>
+            new ServiceError(
+              'FailedDependencyException',
+              `A dependency of ${operation} failed (injected fault on ${operation})`,
+            ),
         ],
       ];
       for (const [rate, make] of draws) if (rate && random() < rate) return make();

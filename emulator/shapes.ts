@@ -41,6 +41,9 @@ const jobId: Shape = { kind: 'string', min: 1, max: 32, pattern: NAME_PATTERN };
 const jobName: Shape = { kind: 'string', min: 1, max: 64, pattern: NAME_PATTERN };
 const datastoreName: Shape = { kind: 'string', min: 1, max: 256, pattern: NAME_PATTERN };
 const clientToken: Shape = { kind: 'string', min: 1, max: 64, pattern: '^[a-zA-Z0-9-]+$' };
+/** Newer-model members: only their JSON type and a sane length are checked (see README). */
+const profileId: Shape = { kind: 'string', min: 1, max: 256 };
+const inputFormat: Shape = { kind: 'string', min: 1, max: 64 };
 const roleArn: Shape = {
   kind: 'string',
   min: 20,
@@ -159,6 +162,12 @@ export const OPERATION_INPUTS = {
     DataAccessRoleArn: req(roleArn),
     ClientToken: opt(clientToken),
     ValidationLevel: opt(enumOf(ValidationLevel)),
+    // Members of the newer botocore model (1.44) that this JS SDK (3.1048) does not know: checked for
+    // their JSON type and stored with the job (see emulator/README.md, "API model version").
+    ProfileId: opt(profileId),
+    InputFormat: opt(inputFormat),
+    DriftDetectionEnabled: opt({ kind: 'boolean' }),
+    ProvenanceEnabled: opt({ kind: 'boolean' }),
   }),
   DescribeFHIRImportJob: struct({ DatastoreId: req(datastoreId), JobId: req(jobId) }),
   ListFHIRImportJobs: listJobs,

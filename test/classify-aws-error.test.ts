@@ -4,6 +4,8 @@ import { describe, it } from 'node:test';
 import {
   AccessDeniedException,
   ConflictException,
+  DescribeFHIRDatastoreCommand,
+  StartFHIRImportJobCommand,
   HealthLakeServiceException,
   InternalServerException,
   ResourceNotFoundException,
@@ -11,6 +13,8 @@ import {
   ValidationException,
 } from '@aws-sdk/client-healthlake';
 import { classifyAwsError } from '../activities/aws-errors';
+import { startEmulator } from '../emulator/index';
+import { healthLakeClientFor } from '../emulator/testing';
 
 const meta = (httpStatusCode: number) => ({ $metadata: { httpStatusCode } });
 
@@ -70,6 +74,12 @@ describe('classifyAwsError', () => {
     ['unmodelled 502', serviceError('BadGateway', 502, 'server'), 'retry', 'BadGateway'],
     ['429 by status', serviceError('SlowDown', 429, 'client'), 'retry', 'SlowDown'],
     [
+      'FailedDependencyException (newer model, 424)',
+      serviceError('FailedDependencyException', 424, 'client'),
+      'retry',
+      'FailedDependencyException',
+    ],
+    [
       'unmodelled 4xx',
       serviceError('UnrecognizedClientException', 400, 'client'),
       'fail',
@@ -105,5 +115,54 @@ describe('classifyAwsError', () => {
         message: 'DatastoreId is bad',
       },
     );
+  });
+});
+
+describe('classifyAwsError on errors as the emulator sends them through the real SDK', () => {
+  it('ThrottlingException (HTTP 400) and FailedDependencyException (HTTP 424) both retry', async () => {
+    const emulator = await startEmulator({ preset: 'fast', s3Endpoint: 'http://127.0.0.1:9' });
+    const healthLake = healthLakeClientFor(emulator, 1);
+    try {
+      emulator.faults.set('DescribeFHIRDatastore', { throttleRate: 1 });
+      emulator.faults.set('StartFHIRImportJob', { failedDependencyRate: 1 });
+      const throttled = await healthLake
+        .send(new DescribeFHIRDatastoreCommand({ DatastoreId: 'a'.repeat(32) }))
+        .then(
+          () => assert.fail('throttled'),
+          (err: unknown) => err as HealthLakeServiceException,
+        );
+      assert.equal(throttled.name, 'ThrottlingException');
+      assert.equal(throttled.$metadata.httpStatusCode, 400);
+      assert.deepEqual(classifyAwsError(throttled), {
+        kind: 'retry',
+        type: 'ThrottlingException',
+        message: 'Rate exceeded (injected fault on DescribeFHIRDatastore)',
+      });
+      const failedDependency = await healthLake
+        .send(
+          new StartFHIRImportJobCommand({
+            DatastoreId: 'a'.repeat(32),
+            InputDataConfig: { S3Uri: 's3://input-bucket/fhir/' },
+            JobOutputDataConfig: {
+              S3Configuration: { S3Uri: 's3://output-bucket/out/', KmsKeyId: 'alias/k' },
+            },
+            DataAccessRoleArn: 'arn:aws:iam::123456789012:role/HealthLakeImport',
+          }),
+        )
+        .then(
+          () => assert.fail('failed dependency'),
+          (err: unknown) => err as HealthLakeServiceException,
+        );
+      assert.equal(failedDependency.name, 'FailedDependencyException');
+      assert.equal(failedDependency.$metadata.httpStatusCode, 424);
+      assert.deepEqual(classifyAwsError(failedDependency), {
+        kind: 'retry',
+        type: 'FailedDependencyException',
+        message: 'A dependency of StartFHIRImportJob failed (injected fault on StartFHIRImportJob)',
+      });
+    } finally {
+      healthLake.destroy();
+      await emulator.stop();
+    }
   });
 });

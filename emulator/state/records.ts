@@ -49,6 +49,25 @@ export const emptyProgress = (): JobProgress => ({
   Throughput: 0,
 });
 
+/**
+ * StartFHIRImportJob members of the current botocore model (1.44) that the JS SDK 3.1048 does not
+ * model. The emulator stores them and describes them back; it does not change how a job runs.
+ */
+export interface NewerImportOptions {
+  readonly ProfileId?: string;
+  readonly InputFormat?: string;
+  readonly DriftDetectionEnabled?: boolean;
+  readonly ProvenanceEnabled?: boolean;
+}
+
+/** The members of {@link NewerImportOptions}, in model order. */
+export const NEWER_IMPORT_OPTION_NAMES = [
+  'ProfileId',
+  'InputFormat',
+  'DriftDetectionEnabled',
+  'ProvenanceEnabled',
+] as const;
+
 export interface JobRecord {
   readonly kind: JobKind;
   readonly jobId: string;
@@ -63,6 +82,8 @@ export interface JobRecord {
   readonly kmsKeyId: string;
   readonly dataAccessRoleArn: string;
   readonly validationLevel?: ValidationLevel;
+  /** Import only: newer-model StartFHIRImportJob members, stored and described back as given. */
+  readonly newerImportOptions?: NewerImportOptions;
   message?: string;
   /** Import only: the last published progress report. */
   progress?: JobProgress;
