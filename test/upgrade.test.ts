@@ -3,6 +3,7 @@
 // mid-wait; that worker is shut down and the current one on the same task queue finishes them,
 // deadline and continue-as-new included, with exact counts.
 import assert from 'node:assert/strict';
+import { temporal } from '@temporalio/proto';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -69,11 +70,20 @@ function extractReleasedCode(commit: string): string {
   return dir;
 }
 
-/** Workflow task failures in the history (a nondeterminism error shows as one, then retries forever). */
+/**
+ * Workflow task failures in the history (a nondeterminism error shows as one, then retries forever).
+ * `UnhandledCommand` is left out: the server refuses a completion or continue-as-new that raced a
+ * new signal, and the SDK runs the task again with the signal; no code is at fault.
+ */
 async function workflowTaskFailures(handle: WorkflowHandle): Promise<string[]> {
   const history = await handle.fetchHistory();
   return (history.events ?? [])
-    .filter((e) => e.workflowTaskFailedEventAttributes)
+    .filter(
+      (e) =>
+        e.workflowTaskFailedEventAttributes &&
+        e.workflowTaskFailedEventAttributes.cause !==
+          temporal.api.enums.v1.WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND,
+    )
     .map((e) => e.workflowTaskFailedEventAttributes?.failure?.message ?? '(no message)');
 }
 
