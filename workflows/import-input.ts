@@ -142,7 +142,7 @@ const INPUT_FIELDS: ReadonlySet<string> = new Set<keyof FhirImportInput>([
 ]);
 
 /** Bounds of each poll-policy number: [min, max], and whether it must be an integer. */
-const POLL_POLICY_BOUNDS: Readonly<Record<keyof PollPolicy, readonly [number, number, boolean]>> = {
+const POLL_POLICY_BOUNDS: Readonly<Required<Record<keyof PollPolicy, readonly [number, number, boolean]>>> = {
   initialDelayMs: [0, 86_400_000, true],
   minDelayMs: [1, 86_400_000, true],
   maxDelayMs: [1, 86_400_000, true],
@@ -152,6 +152,9 @@ const POLL_POLICY_BOUNDS: Readonly<Record<keyof PollPolicy, readonly [number, nu
   attemptTimeoutMs: [100, 3_600_000, true],
   inAttemptWaitMaxMs: [0, 60_000, true],
   maxProgressMilestones: [0, 100, true],
+  reportRefreshMs: [0, 3_600_000, true],
+  etaFraction: [0.01, 1, false],
+  progressIntervalMs: [1, 86_400_000, true],
 };
 
 type Check = (errors: FhirImportInputError[]) => void;
