@@ -25,6 +25,7 @@ import {
 import { awsErrorToFailure, classifyAwsError } from './aws-errors';
 import type { HealthLakeImportApi } from './healthlake-api';
 import { runHybridWait } from './job-wait';
+import type { ImportListCoalescer } from './list-coalescer';
 
 /** Dependencies of {@link createHealthLakeActivities}. */
 export interface HealthLakeActivityDeps {
@@ -39,6 +40,11 @@ export interface HealthLakeActivityDeps {
    * cancelled. @default `Context.current().sleep` (a timer outside an activity)
    */
   readonly sleep?: (ms: number) => Promise<void>;
+  /**
+   * Answers the wait's polls with one shared ListFHIRImportJobs per data store instead of one
+   * Describe per job (activities/list-coalescer.ts). @default none (one Describe per poll)
+   */
+  readonly listCoalescer?: ImportListCoalescer;
 }
 
 /** Arguments of `startImportJob`. */
@@ -360,6 +366,12 @@ export function createHealthLakeActivities(deps: HealthLakeActivityDeps) {
     return { jobs, nextToken, listCalls };
   }
 
+  /** The wait's poll: a shared List of the data store when coalescing, else one Describe. */
+  async function pollJob(datastoreId: string, jobId: string): Promise<ImportJobProperties> {
+    if (deps.listCoalescer) return deps.listCoalescer.describe(datastoreId, jobId, signal());
+    return describeOrThrow(datastoreId, jobId);
+  }
+
   /** One Describe; SDK errors are thrown as they are (the caller classifies them). */
   async function describeOrThrow(datastoreId: string, jobId: string): Promise<ImportJobProperties> {
     const output = await healthLake.describeFHIRImportJob(
@@ -400,7 +412,7 @@ export function createHealthLakeActivities(deps: HealthLakeActivityDeps) {
     const describeCalls = previous.describeCalls + 1;
     let job: ImportJobProperties;
     try {
-      job = await describeOrThrow(args.datastoreId, args.jobId);
+      job = await pollJob(args.datastoreId, args.jobId);
     } catch (err) {
       const retryDelayMs = nextPollDelayMs(
         {

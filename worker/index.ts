@@ -5,6 +5,11 @@ import { HealthLake, type HealthLakeClientConfig } from '@aws-sdk/client-healthl
 import type { S3Client } from '@aws-sdk/client-s3';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createHealthLakeActivities, type HealthLakeImportApi } from '../activities';
+import {
+  createImportListCoalescer,
+  type ImportListCoalescer,
+  type ImportListCoalescerOptions,
+} from '../activities/list-coalescer';
 import { createJobOutputActivities } from '../activities/job-output';
 import { createLifecycleActivities } from '../activities/lifecycle';
 import { createGateActivities } from '../activities/gate';
@@ -85,6 +90,14 @@ export interface HealthLakeWorkerOptions {
       'connection' | 'namespace' | 'taskQueue' | 'activities' | 'workflowBundle' | 'workflowsPath'
     >
   >;
+  /**
+   * Serve the import waits' polls with one ListFHIRImportJobs per data store, shared by every wait
+   * on that store in this process (activities/list-coalescer.ts), instead of one Describe per job.
+   * `true` takes the coalescer's defaults. With it, an API-queue dispatch no longer equals an AWS
+   * call: raise `apiActivitiesPerSecond` accordingly (AWS calls are then about one List per data
+   * store per `maxAgeMs` per worker process). @default false
+   */
+  readonly coalesceImportPolls?: boolean | ImportListCoalescerOptions;
   /** Epoch ms for the activities. @default Date.now */
   readonly clock?: () => number;
   /** @default Math.random */
@@ -97,6 +110,8 @@ export interface HealthLakeWorker {
   readonly api: Worker;
   readonly taskQueue: string;
   readonly apiTaskQueue: string;
+  /** The API worker's List coalescer, when `coalesceImportPolls` is set (its `stats` count calls). */
+  readonly listCoalescer?: ImportListCoalescer;
   /** Runs both until `shutdown()` (or a shutdown signal); rejects if either fails. */
   run(): Promise<void>;
   /** Runs both until `promise` settles, then shuts them down; resolves/rejects like `promise`. */
@@ -128,6 +143,11 @@ export async function createHealthLakeWorker(options: HealthLakeWorkerOptions): 
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.random ? { random: options.random } : {}),
   });
+  const coalesce = options.coalesceImportPolls;
+  const listCoalescer =
+    coalesce === undefined || coalesce === false
+      ? undefined
+      : createImportListCoalescer(healthLake, coalesce === true ? {} : coalesce);
   const common = {
     connection: options.connection,
     namespace: options.namespace ?? 'default',
@@ -148,6 +168,7 @@ export async function createHealthLakeWorker(options: HealthLakeWorkerOptions): 
       ...createLifecycleActivities({ healthLake, clock: options.clock, random: options.random }),
       ...createHealthLakeActivities({
         healthLake,
+        ...(listCoalescer ? { listCoalescer } : {}),
         ...(options.clock ? { clock: options.clock } : {}),
         ...(options.random ? { random: options.random } : {}),
       }),
@@ -172,6 +193,7 @@ export async function createHealthLakeWorker(options: HealthLakeWorkerOptions): 
     api,
     taskQueue,
     apiTaskQueue,
+    ...(listCoalescer ? { listCoalescer } : {}),
     run,
     shutdown,
     async runUntil<R>(promise: Promise<R>): Promise<R> {
