@@ -156,6 +156,40 @@ describe('fhirImportWorkflow on the emulator', () => {
     assert.equal(description.typedSearchAttributes.get(HealthLakeJobStatus), 'COMPLETED');
     assert.equal(description.typedSearchAttributes.get(HealthLakeJobId), result.jobId);
     assert.equal(await description.staticSummary(), `HealthLake import into ${datastoreId} (new job)`);
+    // Every HealthLake API activity carries the data store as its fairness key (issue 9, item 5).
+    const history = await stack.temporal.env.client.workflow.getHandle(workflowId).fetchHistory();
+    const keys = (history.events ?? [])
+      .map((e) => e.activityTaskScheduledEventAttributes)
+      .filter((a) => a !== null && a !== undefined)
+      .map((a) => a.priority?.fairnessKey);
+    assert.deepEqual(keys, Array<string>(keys.length).fill(datastoreId));
+    assert.equal(keys.length, 3); // start + two waits
+  });
+
+  it('a caller-given fairnessKey (a tenant) goes on every API activity', async () => {
+    const datastoreId = await stack.newDatastore('tenant');
+    await stack.land('tenant', 1);
+    const { result, workflowId } = await runImport(
+      'tenant',
+      stack.input(datastoreId, 'tenant', { fairnessKey: 'tenant-a' }),
+    );
+    assert.equal(result?.status, 'COMPLETED');
+    const history = await stack.temporal.env.client.workflow.getHandle(workflowId).fetchHistory();
+    const keys = (history.events ?? [])
+      .map((e) => e.activityTaskScheduledEventAttributes?.priority?.fairnessKey)
+      .filter((k) => k !== undefined);
+    assert.ok(keys.length >= 3);
+    assert.deepEqual(new Set(keys), new Set(['tenant-a']));
+  });
+
+  it('the main worker caches at most 250 workflows by default; workerOptions overrides it', async () => {
+    const byDefault = await stack.worker(uniqueName('cache'));
+    assert.equal(byDefault.main.options.maxCachedWorkflows, 250);
+    const custom = await stack.worker(uniqueName('cache'), { workerOptions: { maxCachedWorkflows: 40 } });
+    assert.equal(custom.main.options.maxCachedWorkflows, 40);
+    // Run and stop them (a created worker that never ran keeps the runtime alive).
+    await byDefault.runUntil(Promise.resolve());
+    await custom.runUntil(Promise.resolve());
   });
 
   it('a caller retrying with the same key gets the same import, running or finished', async () => {

@@ -24,6 +24,15 @@ import { HEALTHLAKE_API_TASK_QUEUE_SUFFIX } from '../workflows/types';
  */
 export const DEFAULT_API_ACTIVITIES_PER_SECOND = 8;
 
+/**
+ * Workflows the main worker keeps cached (the SDK's default scales with memory and was measured at
+ * 639 / 602 MB per worker with 2,000 waiting imports, ≈ 0.4 MB per cached workflow; 250 measured
+ * 399 / 441 MB, issue 9). A waiting import's workflow runs a task only on a status change or a
+ * progress return, so an evicted one costs one replay of a ~40-event history. Override with
+ * `workerOptions.maxCachedWorkflows`.
+ */
+export const DEFAULT_MAX_CACHED_WORKFLOWS = 250;
+
 /** Everything the activities depend on. */
 export interface WorkerActivityDeps {
   readonly healthLake: HealthLakeImportApi;
@@ -154,6 +163,7 @@ export async function createHealthLakeWorker(options: HealthLakeWorkerOptions): 
     ...options.workerOptions,
   };
   const main = await Worker.create({
+    maxCachedWorkflows: DEFAULT_MAX_CACHED_WORKFLOWS,
     ...common,
     taskQueue,
     activities,

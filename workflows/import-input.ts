@@ -139,6 +139,7 @@ const INPUT_FIELDS: ReadonlySet<string> = new Set<keyof FhirImportInput>([
   'manifest',
   'reconciliation',
   'apiTaskQueue',
+  'fairnessKey',
 ]);
 
 /** Bounds of each poll-policy number: [min, max], and whether it must be an integer. */
@@ -497,6 +498,7 @@ export function validateFhirImportInput(
     checkString(raw, 'jobName', false, 1, 64, ID_PATTERN, idRule),
     checkString(raw, 'existingJobId', false, 1, 32, ID_PATTERN, idRule),
     checkString(raw, 'apiTaskQueue', false, 1, 1000, /^\S+$/, 'must not contain whitespace'),
+    checkString(raw, 'fairnessKey', false, 1, 64, /^[\x21-\x7e]+$/, 'must be printable ASCII without spaces'),
   ];
   for (const check of checks) check(errors);
   if (newRules && !errors.some((e) => e.field === 'inputS3Uri' || e.field === 'outputS3Uri')) {

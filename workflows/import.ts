@@ -232,6 +232,9 @@ async function runImport(rawInput: FhirImportInput): Promise<FhirImportResult> {
     startToCloseTimeout: policy.attemptTimeoutMs,
     // The wait's attempts end by returning or by a cancel; TRY_CANCEL lets the workflow go on at once.
     cancellationType: ActivityCancellationType.TRY_CANCEL,
+    // Fairness per data store (or the caller's tenant) on the shared API queue. An attribute of the
+    // same ScheduleActivityTask command, not a new command: older histories replay unchanged.
+    priority: { fairnessKey: input.fairnessKey ?? input.datastoreId },
     retry: {
       initialInterval: policy.minDelayMs,
       backoffCoefficient: policy.multiplier,

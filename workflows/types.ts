@@ -171,6 +171,15 @@ export interface FhirImportInput {
    * @default `<workflow task queue>` + {@link HEALTHLAKE_API_TASK_QUEUE_SUFFIX}
    */
   readonly apiTaskQueue?: string;
+  /**
+   * Temporal task-queue fairness key of this import's HealthLake API activities
+   * (`priority.fairnessKey`, 1-64 ASCII characters): the API queue dispatches keys round-robin, so
+   * one tenant's thousand imports do not starve another's one. Pass a tenant id to share fairly
+   * between tenants rather than data stores. Needs fairness on the server (see workflows/README.md);
+   * without it the key is ignored.
+   * @default the data store id
+   */
+  readonly fairnessKey?: string;
 }
 
 /** Every `JobProgressReport` count, in our names (AWS names in the TSDoc). */

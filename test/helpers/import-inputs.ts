@@ -147,6 +147,11 @@ export const INVALID_IMPORT_INPUTS: ReadonlyArray<[string, Record<string, unknow
   ],
   ['apiTaskQueue blank', { apiTaskQueue: 'a b' }, 'input.apiTaskQueue "a b" must not contain whitespace'],
   [
+    'fairnessKey with a space',
+    { fairnessKey: 'tenant a' },
+    'input.fairnessKey "tenant a" must be printable ASCII without spaces',
+  ],
+  [
     'output inside the input prefix',
     { outputS3Uri: 's3://landing-bucket/fhir/batch-1/out' },
     'input.outputS3Uri "s3://landing-bucket/fhir/batch-1/out" must not be inside input.inputS3Uri "s3://landing-bucket/fhir/batch-1/" (HealthLake writes its output files where an import of the input location reads them)',
