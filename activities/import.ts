@@ -7,6 +7,7 @@ import type { ImportJobProperties, JobProgressReport } from '@aws-sdk/client-hea
 import {
   countsChanged,
   estimateCompletion,
+  etaDue,
   nextPoll,
   nextPollDelayMs,
   progressMilestone,
@@ -24,6 +25,7 @@ import {
 import { awsErrorToFailure, classifyAwsError } from './aws-errors';
 import type { HealthLakeImportApi } from './healthlake-api';
 import { runHybridWait } from './job-wait';
+import type { ImportListCoalescer } from './list-coalescer';
 
 /** Dependencies of {@link createHealthLakeActivities}. */
 export interface HealthLakeActivityDeps {
@@ -38,6 +40,11 @@ export interface HealthLakeActivityDeps {
    * cancelled. @default `Context.current().sleep` (a timer outside an activity)
    */
   readonly sleep?: (ms: number) => Promise<void>;
+  /**
+   * Answers the wait's polls with one shared ListFHIRImportJobs per data store instead of one
+   * Describe per job (activities/list-coalescer.ts). @default none (one Describe per poll)
+   */
+  readonly listCoalescer?: ImportListCoalescer;
 }
 
 /** Arguments of `startImportJob`. */
@@ -142,8 +149,22 @@ export interface AwaitImportJobArgs {
   readonly jobId: string;
   /** The status the workflow last saw; any other status returns at once. */
   readonly knownStatus: ImportJobStatus | 'NOT_STARTED';
-  /** The progress milestone the workflow last saw (see `progressMilestone`). */
+  /**
+   * The progress milestone the workflow last saw (see `progressMilestone`). Used only when
+   * `progressDueAtMs` is absent (a wait scheduled by a workflow from before the time-based returns).
+   */
   readonly knownMilestone: number;
+  /**
+   * Epoch ms at which an IN_PROGRESS wait returns fresh counts to the workflow although the status
+   * has not changed (`progressDueAtMs` in workflows/poll-policy.ts); `null`: no more such returns.
+   * Absent: the percent milestones of older workflows.
+   */
+  readonly progressDueAtMs?: number | null;
+  /**
+   * `lastProgress.describeCalls` when the status last changed, so a wait scheduled after a progress
+   * return keeps backing off instead of restarting at the floor. @default lastProgress.describeCalls
+   */
+  readonly describeCallsAtChange?: number;
   readonly pollPolicy: PollPolicy;
   /** Wait before this activity's first Describe, in ms (0 = describe at once). */
   readonly firstDelayMs: number;
@@ -345,6 +366,12 @@ export function createHealthLakeActivities(deps: HealthLakeActivityDeps) {
     return { jobs, nextToken, listCalls };
   }
 
+  /** The wait's poll: a shared List of the data store when coalescing, else one Describe. */
+  async function pollJob(datastoreId: string, jobId: string): Promise<ImportJobProperties> {
+    if (deps.listCoalescer) return deps.listCoalescer.describe(datastoreId, jobId, signal());
+    return describeOrThrow(datastoreId, jobId);
+  }
+
   /** One Describe; SDK errors are thrown as they are (the caller classifies them). */
   async function describeOrThrow(datastoreId: string, jobId: string): Promise<ImportJobProperties> {
     const output = await healthLake.describeFHIRImportJob(
@@ -385,7 +412,7 @@ export function createHealthLakeActivities(deps: HealthLakeActivityDeps) {
     const describeCalls = previous.describeCalls + 1;
     let job: ImportJobProperties;
     try {
-      job = await describeOrThrow(args.datastoreId, args.jobId);
+      job = await pollJob(args.datastoreId, args.jobId);
     } catch (err) {
       const retryDelayMs = nextPollDelayMs(
         {
@@ -416,15 +443,32 @@ export function createHealthLakeActivities(deps: HealthLakeActivityDeps) {
       inProgressSince: state.inProgressSince,
       totalBytes: args.totalBytes,
     });
-    const milestone = progressMilestone(snapshot.progress.percent, policy.maxProgressMilestones);
-    if (status !== args.knownStatus || milestone > args.knownMilestone) return { kind: 'return', snapshot };
-    const describeCallsAtChange = changed ? describeCalls : state.describeCallsAtChange;
+    const nowMs = clock();
+    if (status !== args.knownStatus) return { kind: 'return', snapshot };
+    if (args.progressDueAtMs === undefined) {
+      // A wait scheduled by an older workflow: its percent milestones, and every change restarting
+      // the backoff (what that workflow's history budget was computed with).
+      const milestone = progressMilestone(snapshot.progress.percent, policy.maxProgressMilestones);
+      if (milestone > args.knownMilestone) return { kind: 'return', snapshot };
+    } else if (args.progressDueAtMs !== null && status === 'IN_PROGRESS' && nowMs >= args.progressDueAtMs) {
+      return { kind: 'return', snapshot };
+    }
+    const legacy = args.progressDueAtMs === undefined;
+    const describeCallsAtChange = legacy && changed ? describeCalls : state.describeCallsAtChange;
+    const etaMs = snapshot.progress.etaMs;
+    const describeCallsAtEtaDue = etaDue(etaMs, policy)
+      ? (state.describeCallsAtEtaDue ?? describeCalls)
+      : undefined;
     const decision = nextPoll(
       {
         pollsSinceChange: describeCalls - describeCallsAtChange,
         status,
-        etaMs: snapshot.progress.etaMs,
-        nowMs: clock(),
+        etaMs,
+        ...(describeCallsAtEtaDue === undefined
+          ? {}
+          : { pollsSinceEtaDue: describeCalls - describeCallsAtEtaDue }),
+        countsChanged: !legacy && changed,
+        nowMs,
         deadlineMs: args.deadlineMs,
       },
       policy,
@@ -432,10 +476,15 @@ export function createHealthLakeActivities(deps: HealthLakeActivityDeps) {
     );
     // Past the deadline: hand the latest view back; the workflow fails with the deadline.
     if (decision.kind === 'deadline-passed') return { kind: 'return', snapshot };
-    const { delayMs } = decision;
+    let { delayMs } = decision;
+    // A progress return due before the next poll: poll then (not before the floor).
+    if (typeof args.progressDueAtMs === 'number' && status === 'IN_PROGRESS') {
+      delayMs = Math.max(policy.minDelayMs, Math.min(delayMs, args.progressDueAtMs - nowMs));
+    }
     const next: ImportJobHeartbeat = {
       progress: snapshot.progress,
       describeCallsAtChange,
+      ...(describeCallsAtEtaDue === undefined ? {} : { describeCallsAtEtaDue }),
       ...(snapshot.inProgressSince === undefined ? {} : { inProgressSince: snapshot.inProgressSince }),
     };
     return { kind: 'wait', delayMs, status, state: next, changed };
@@ -445,7 +494,7 @@ export function createHealthLakeActivities(deps: HealthLakeActivityDeps) {
   function initialState(args: AwaitImportJobArgs): ImportJobHeartbeat {
     return {
       progress: args.lastProgress,
-      describeCallsAtChange: args.lastProgress.describeCalls,
+      describeCallsAtChange: args.describeCallsAtChange ?? args.lastProgress.describeCalls,
       ...(args.inProgressSince === undefined ? {} : { inProgressSince: args.inProgressSince }),
     };
   }

@@ -8,3 +8,4 @@ export * from './datastore';
 export * from './job-output';
 export { runHybridWait, runStatusWait } from './job-wait';
 export * from './lifecycle';
+export * from './list-coalescer';

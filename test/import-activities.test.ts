@@ -129,7 +129,7 @@ async function runAttempt(
 }
 
 describe('awaitImportJobChange (one Describe per attempt)', () => {
-  it('backs off while nothing moves, drops to the floor on a change, resumes from heartbeatDetails', async () => {
+  it('a wait from an older workflow: the first attempt describes after its first delay; changes restart the backoff', async () => {
     const { api, calls } = scriptedHealthLake([
       job('IN_PROGRESS', 5),
       job('IN_PROGRESS', 5),
@@ -139,33 +139,93 @@ describe('awaitImportJobChange (one Describe per attempt)', () => {
     ]);
     let now = T0;
     const act = createHealthLakeActivities({ healthLake: api, clock: () => (now += 1_000), random: () => 0 });
+    // No progressDueAtMs: scheduled by a workflow from before the time-based progress returns.
     const args = awaitArgs({ firstDelayMs: 10 });
     let details: ImportJobHeartbeat | undefined;
     const delays: unknown[] = [];
     const heartbeatCounts: number[] = [];
-    for (let attempt = 1; attempt <= 5; attempt++) {
+    const describesPerAttempt: number[] = [];
+    for (let attempt = 1; attempt <= 4; attempt++) {
+      const before = calls.describe;
       const outcome = await runAttempt(act, attempt, details, args);
       assert.ok(outcome.failure instanceof ApplicationFailure, `attempt ${attempt}`);
       assert.equal(outcome.failure.type, 'ImportJobStillRunning');
       assert.equal(outcome.failure.category, 'BENIGN');
       delays.push(outcome.failure.nextRetryDelay);
       heartbeatCounts.push(outcome.heartbeats.length);
+      describesPerAttempt.push(calls.describe - before);
       details = outcome.heartbeats.at(-1) ?? details;
     }
-    // attempt 1 only waits firstDelayMs; 2: change (5 imported) → floor; 3, 4: no change → ×2, ×4;
-    // 5: change (9) → floor again.
-    assert.deepEqual(delays, [10, 10, 20, 40, 10]);
-    // The first attempt heartbeats the starting point; then only the attempts that saw a change.
-    assert.deepEqual(heartbeatCounts, [1, 1, 0, 0, 1]);
-    assert.equal(calls.describe, 4);
+    // Every attempt makes its Describe: the first sleeps firstDelayMs (10 ms, within the attempt)
+    // instead of handing it back to the server without a HealthLake call (fails before the fix:
+    // attempt 1 made 0 Describes). 1: change (5 imported) → floor; 2, 3: no change → ×2, ×4;
+    // 4: change (9) → floor again.
+    assert.deepEqual(describesPerAttempt, [1, 1, 1, 1]);
+    assert.deepEqual(delays, [10, 20, 40, 10]);
+    // The first attempt heartbeats the starting point and its change; then only changes.
+    assert.deepEqual(heartbeatCounts, [2, 0, 0, 1]);
     assert.equal(details?.progress.counts.resourcesImported, 9);
     assert.equal(details?.describeCallsAtChange, 7);
     assert.equal(details?.progress.describeCalls, 7);
-    const done = await runAttempt(act, 6, details, args);
+    const done = await runAttempt(act, 5, details, args);
     assert.equal(done.snapshot?.progress.status, 'COMPLETED');
     assert.equal(done.snapshot?.progress.counts.resourcesImported, 12);
     // 3 Describe calls before this activity + 5 here.
     assert.equal(done.snapshot?.progress.describeCalls, 8);
+    assert.equal(calls.describe, 5);
+  });
+
+  it('count changes do not restart the backoff; a poll that saw one waits reportRefreshMs', async () => {
+    const { api, calls } = scriptedHealthLake([
+      job('IN_PROGRESS', 5),
+      job('IN_PROGRESS', 5),
+      job('IN_PROGRESS', 9),
+      job('IN_PROGRESS', 9),
+      job('IN_PROGRESS', 12),
+      job('COMPLETED', 15),
+    ]);
+    const act = createHealthLakeActivities({ healthLake: api, clock: () => T0, random: () => 0 });
+    const args = awaitArgs({ progressDueAtMs: null, pollPolicy: { ...POLICY, reportRefreshMs: 30 } });
+    let details: ImportJobHeartbeat | undefined;
+    const delays: unknown[] = [];
+    for (let attempt = 1; attempt <= 5; attempt++) {
+      const outcome = await runAttempt(act, attempt, details, args);
+      assert.equal(outcome.failure?.type, 'ImportJobStillRunning', `attempt ${attempt}`);
+      delays.push(outcome.failure?.nextRetryDelay);
+      details = outcome.heartbeats.at(-1) ?? details;
+    }
+    // n polls since the status change (the wait's first delay was n = 0): 1: change → max(10·2,
+    // refresh 30); 2: 10·4 = 40; 3: change, 80 (cap, ≥ 30); 4, 5: 80. Before the fix:
+    // [10, 20, 10, 20, 10] (every change restarted at the floor).
+    assert.deepEqual(delays, [30, 40, 80, 80, 80]);
+    assert.equal(details?.describeCallsAtChange, 3);
+    const done = await runAttempt(act, 6, details, args);
+    assert.equal(done.snapshot?.progress.status, 'COMPLETED');
+    assert.equal(done.snapshot?.progress.describeCalls, 9);
+    assert.equal(calls.describe, 6);
+  });
+
+  it('returns fresh counts to the workflow once progressDueAtMs has come (IN_PROGRESS only), never with null', async () => {
+    let now = T0;
+    const { api } = scriptedHealthLake([job('IN_PROGRESS', 5)]);
+    const act = createHealthLakeActivities({ healthLake: api, clock: () => now, random: () => 0 });
+    const due = awaitArgs({ progressDueAtMs: T0 + 15 });
+    const early = await runAttempt(act, 1, undefined, due);
+    // Not due yet: the next poll is at the due time (15 ms), not the 10 ms floor's backoff... nor before the floor.
+    assert.equal(early.failure?.nextRetryDelay, 15);
+    now = T0 + 15;
+    const back = await runAttempt(act, 2, early.heartbeats.at(-1), due);
+    assert.equal(back.snapshot?.progress.counts.resourcesImported, 5);
+    assert.equal(back.snapshot?.progress.describeCalls, 5);
+    // null: the workflow has made its returns; the wait goes on however late it is.
+    now = T0 + 1_000_000;
+    const never = await runAttempt(act, 1, undefined, awaitArgs({ progressDueAtMs: null }));
+    assert.equal(never.failure?.type, 'ImportJobStillRunning');
+    // QUEUED jobs have no counts to show: no progress return.
+    const queued = scriptedHealthLake([job('QUEUED')]);
+    const act2 = createHealthLakeActivities({ healthLake: queued.api, clock: () => now, random: () => 0 });
+    const q = await runAttempt(act2, 1, undefined, awaitArgs({ knownStatus: 'QUEUED', progressDueAtMs: T0 }));
+    assert.equal(q.failure?.nextRetryDelay, 50);
   });
 
   it('QUEUED polls at queuedDelayMs and returns when it starts', async () => {

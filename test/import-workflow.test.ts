@@ -26,7 +26,7 @@ import { startEmulator } from '../emulator';
 import { LOCAL_S3_CREDENTIALS } from '../emulator/s3';
 import { healthLakeClientFor, waitForDatastore, waitForImportJob } from '../emulator/testing';
 import { INVALID_IMPORT_INPUTS, RULES_SINCE_18A8820, VALID_INPUT } from './helpers/import-inputs';
-import { startImportTestStack, uniqueName, type ImportTestStack } from './helpers/import-env';
+import { FAST_POLL, startImportTestStack, uniqueName, type ImportTestStack } from './helpers/import-env';
 import { waitFor } from './helpers/wait-for';
 
 let stack: ImportTestStack;
@@ -156,6 +156,40 @@ describe('fhirImportWorkflow on the emulator', () => {
     assert.equal(description.typedSearchAttributes.get(HealthLakeJobStatus), 'COMPLETED');
     assert.equal(description.typedSearchAttributes.get(HealthLakeJobId), result.jobId);
     assert.equal(await description.staticSummary(), `HealthLake import into ${datastoreId} (new job)`);
+    // Every HealthLake API activity carries the data store as its fairness key (issue 9, item 5).
+    const history = await stack.temporal.env.client.workflow.getHandle(workflowId).fetchHistory();
+    const keys = (history.events ?? [])
+      .map((e) => e.activityTaskScheduledEventAttributes)
+      .filter((a) => a !== null && a !== undefined)
+      .map((a) => a.priority?.fairnessKey);
+    assert.deepEqual(keys, Array<string>(keys.length).fill(datastoreId));
+    assert.equal(keys.length, 3); // start + two waits
+  });
+
+  it('a caller-given fairnessKey (a tenant) goes on every API activity', async () => {
+    const datastoreId = await stack.newDatastore('tenant');
+    await stack.land('tenant', 1);
+    const { result, workflowId } = await runImport(
+      'tenant',
+      stack.input(datastoreId, 'tenant', { fairnessKey: 'tenant-a' }),
+    );
+    assert.equal(result?.status, 'COMPLETED');
+    const history = await stack.temporal.env.client.workflow.getHandle(workflowId).fetchHistory();
+    const keys = (history.events ?? [])
+      .map((e) => e.activityTaskScheduledEventAttributes?.priority?.fairnessKey)
+      .filter((k) => k !== undefined);
+    assert.ok(keys.length >= 3);
+    assert.deepEqual(new Set(keys), new Set(['tenant-a']));
+  });
+
+  it('the main worker caches at most 250 workflows by default; workerOptions overrides it', async () => {
+    const byDefault = await stack.worker(uniqueName('cache'));
+    assert.equal(byDefault.main.options.maxCachedWorkflows, 250);
+    const custom = await stack.worker(uniqueName('cache'), { workerOptions: { maxCachedWorkflows: 40 } });
+    assert.equal(custom.main.options.maxCachedWorkflows, 40);
+    // Run and stop them (a created worker that never ran keeps the runtime alive).
+    await byDefault.runUntil(Promise.resolve());
+    await custom.runUntil(Promise.resolve());
   });
 
   it('a caller retrying with the same key gets the same import, running or finished', async () => {
@@ -674,11 +708,14 @@ describe('fhirImportWorkflow on the emulator', () => {
         stack.local.emulator.jobs.hang(jobId);
         await sleep(100); // let a step in flight land
         const emulated = jobsOf(datastoreId)[0]!.progress!;
-        // Within one poll (≤ maxDelayMs 100 ms after the counts froze) the heartbeat shows them.
+        // Within one poll (≤ maxDelayMs 100 ms after the counts froze) the heartbeat shows them (the
+        // helper answers from the query in the moment between two waits, before a heartbeat).
         let live = await readImportProgress(stack.temporal.env.client, handle.workflowId);
         for (
           let i = 0;
-          i < 100 && live.progress.counts.resourcesImported !== emulated.TotalNumberOfResourcesImported;
+          i < 100 &&
+          (live.source !== 'heartbeat' ||
+            live.progress.counts.resourcesImported !== emulated.TotalNumberOfResourcesImported);
           i++
         ) {
           await sleep(20);
@@ -735,6 +772,51 @@ describe('fhirImportWorkflow on the emulator', () => {
     // The history replays deterministically on the same workflow code.
     await Worker.runReplayHistory({ workflowBundle: stack.bundle }, history, workflowId);
     assert.equal(events, HISTORY_EVENTS_TWO_STATUS_CHANGES, `${result.describeCalls} Describe calls`);
+  });
+
+  it('without a manifest the query gets fresh counts on the progress cadence: 2 log-spaced returns, 43 events', async () => {
+    const datastoreId = await stack.newDatastore('cadence');
+    await stack.land('cadence', 2);
+    const input = stack.input(datastoreId, 'cadence', {
+      pollPolicy: { ...FAST_POLL, progressIntervalMs: 200, maxProgressMilestones: 2 },
+    });
+    const waitCompletions = async (handle: WorkflowHandle): Promise<number> =>
+      ((await handle.fetchHistory()).events ?? []).filter((e) => e.activityTaskCompletedEventAttributes)
+        .length - 1; // minus the start activity
+    const { result, workflowId } = await withSlowJobs(20, () =>
+      runImport('cadence', input, async (handle) => {
+        const jobId = await jobOn(datastoreId, (status) => status === 'IN_PROGRESS');
+        await waitFor(
+          () => jobsOf(datastoreId)[0]?.progress?.TotalNumberOfResourcesImported ?? 0,
+          (imported) => imported > 0,
+          'counts moving',
+        );
+        stack.local.emulator.jobs.hang(jobId);
+        const frozen = jobsOf(datastoreId)[0]!.progress!.TotalNumberOfResourcesImported;
+        // The IN_PROGRESS return, then the two progress returns (200 ms and 800 ms later), then none.
+        await waitFor(
+          () => waitCompletions(handle),
+          (n) => n >= 3,
+          'two progress returns',
+        );
+        const queried = await handle.query(progressQuery);
+        assert.equal(queried.status, 'IN_PROGRESS');
+        // Fails before the change: without a manifest the query kept the IN_PROGRESS return's counts.
+        assert.ok(frozen > 0);
+        assert.equal(queried.counts.resourcesImported, frozen);
+        // Ten more polls: no third return (the budget is spent; the heartbeat stays live).
+        const describes = () => stack.local.emulator.counters().DescribeFHIRImportJob?.calls ?? 0;
+        const before = describes();
+        await waitFor(describes, (n) => n >= before + 10, 'ten more Describe calls');
+        assert.equal(await waitCompletions(handle), 3);
+        assert.equal(stack.local.emulator.jobs.release(jobId), true);
+      }),
+    );
+    assert.equal(result?.status, 'COMPLETED');
+    const history = await stack.temporal.env.client.workflow.getHandle(workflowId).fetchHistory();
+    await Worker.runReplayHistory({ workflowBundle: stack.bundle }, history, workflowId);
+    // 28 for the two status changes + 2 progress returns × 6 (activity 3, task 3, no upsert).
+    assert.equal(history.events?.length, HISTORY_EVENTS_TWO_STATUS_CHANGES + 2 * 6);
   });
 
   it('with a landing manifest: 100 %, ETA 0 and a reconciliation without mismatches', async () => {

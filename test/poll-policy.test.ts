@@ -4,8 +4,10 @@ import { describe, it } from 'node:test';
 import {
   BYTES_PER_MB,
   estimateCompletion,
+  etaDue,
   nextPoll,
   nextPollDelayMs,
+  progressDueAtMs,
   progressMilestone,
   ZERO_COUNTS,
 } from '../workflows/poll-policy';
@@ -53,11 +55,56 @@ describe('nextPollDelayMs', () => {
     assert.deepEqual(delays(3, DEFAULT_POLL_POLICY, noJitter, 'QUEUED' as never), [60_000, 60_000, 60_000]);
   });
 
-  it('polls at the ETA when it comes before the next wait, not before the floor', () => {
+  it('with a known ETA: half of it, capped at progressIntervalMs, never below the floor', () => {
     const state = { pollsSinceChange: 4, status: 'IN_PROGRESS' as const, nowMs: NOW };
-    assert.equal(nextPollDelayMs({ ...state, etaMs: 12_345 }, DEFAULT_POLL_POLICY, noJitter), 12_345);
-    assert.equal(nextPollDelayMs({ ...state, etaMs: 1_000 }, DEFAULT_POLL_POLICY, noJitter), 5_000);
-    assert.equal(nextPollDelayMs({ ...state, etaMs: 600_000 }, DEFAULT_POLL_POLICY, noJitter), 60_000);
+    const at = (etaMs: number, pollsSinceEtaDue?: number) =>
+      nextPollDelayMs({ ...state, etaMs, pollsSinceEtaDue }, DEFAULT_POLL_POLICY, noJitter);
+    assert.equal(at(12_345), 6_173);
+    assert.equal(at(600_000), 300_000);
+    assert.equal(at(7_200_000), 300_000);
+    // Due (half the ETA below the floor): the floor, then backing off while the job overruns it.
+    assert.deepEqual(
+      [0, 1, 2, 3, 4, 5].map((n) => at(1_000, n)),
+      [5_000, 10_000, 20_000, 40_000, 60_000, 60_000],
+    );
+    assert.equal(etaDue(9_999, DEFAULT_POLL_POLICY), true);
+    assert.equal(etaDue(10_000, DEFAULT_POLL_POLICY), false);
+    assert.equal(etaDue(undefined, DEFAULT_POLL_POLICY), false);
+  });
+
+  it('a poll that saw the counts move waits at least reportRefreshMs; count changes do not restart the backoff', () => {
+    const at = (pollsSinceChange: number, countsChanged: boolean) =>
+      nextPollDelayMs(
+        { pollsSinceChange, status: 'IN_PROGRESS', countsChanged, nowMs: NOW },
+        DEFAULT_POLL_POLICY,
+        noJitter,
+      );
+    // The old policy restarted at the floor on every count change: a job whose report moved every
+    // 30 s was described every ~10 s for its whole run.
+    assert.deepEqual(
+      [0, 1, 2, 3, 4].map((n) => at(n, true)),
+      [30_000, 30_000, 30_000, 40_000, 60_000],
+    );
+    assert.deepEqual(
+      [0, 1, 2, 3, 4].map((n) => at(n, false)),
+      [5_000, 10_000, 20_000, 40_000, 60_000],
+    );
+    // Jitter never takes the wait below the refresh interval.
+    assert.equal(
+      nextPollDelayMs(
+        { pollsSinceChange: 0, status: 'IN_PROGRESS', countsChanged: true, nowMs: NOW },
+        DEFAULT_POLL_POLICY,
+        () => 0.999,
+      ),
+      30_000,
+    );
+  });
+
+  it('a policy from an older workflow (without the new settings) gets their defaults', () => {
+    const { reportRefreshMs: _r, etaFraction: _e, progressIntervalMs: _p, ...old } = DEFAULT_POLL_POLICY;
+    const state = { pollsSinceChange: 0, status: 'IN_PROGRESS' as const, nowMs: NOW, etaMs: 7_200_000 };
+    assert.equal(nextPollDelayMs(state, old, noJitter), 300_000);
+    assert.equal(nextPollDelayMs({ ...state, etaMs: undefined, countsChanged: true }, old, noJitter), 30_000);
   });
 
   it('ends a wait at the deadline, never below the floor, and stops once it has passed', () => {
@@ -125,5 +172,84 @@ describe('progressMilestone', () => {
     );
     assert.equal(progressMilestone(undefined, 9), 0);
     assert.equal(progressMilestone(80, 0), 0);
+  });
+});
+
+/**
+ * Walks a job of `lengthMs` whose ETA is exact, with the defaults and no jitter, the way the wait
+ * activity does: the waits, the Describe count and how late the end is seen.
+ */
+function walkKnownTotal(lengthMs: number): { waits: number[]; describes: number; lateMs: number } {
+  let now = 0;
+  let polls = 0;
+  let dueSince: number | undefined;
+  const waits: number[] = [];
+  while (now < lengthMs) {
+    const etaMs = lengthMs - now;
+    if (dueSince === undefined && etaDue(etaMs, DEFAULT_POLL_POLICY)) dueSince = polls;
+    const wait = nextPollDelayMs(
+      {
+        pollsSinceChange: polls,
+        status: 'IN_PROGRESS',
+        etaMs,
+        nowMs: now,
+        ...(dueSince === undefined ? {} : { pollsSinceEtaDue: polls - dueSince }),
+      },
+      DEFAULT_POLL_POLICY,
+      noJitter,
+    );
+    waits.push(wait);
+    now += wait;
+    polls++;
+  }
+  return { waits, describes: polls + 1, lateMs: now - lengthMs };
+}
+
+describe('known total: polls worth their cost', () => {
+  it("a 2-hour job: every 5 min while the end is far, halving near it; half the waiter's calls", () => {
+    const { waits, describes, lateMs } = walkKnownTotal(7_200_000);
+    assert.deepEqual(waits, [
+      ...Array<number>(23).fill(300_000),
+      150_000,
+      75_000,
+      37_500,
+      18_750,
+      9_375,
+      5_000,
+      10_000,
+    ]);
+    // The AWS SDK waiter describes at 0 and every 120 s: 61 calls for 2 hours, seeing the end
+    // 60 s late on average.
+    assert.equal(describes, 31);
+    assert.equal(Math.round((describes / 61) * 100) / 100, 0.51);
+    assert.equal(lateMs, 5_625);
+  });
+
+  it('the length mix 5-120 min: calls and lateness', () => {
+    const figures = [300_000, 1_800_000, 3_600_000, 7_200_000].map((ms) => {
+      const { describes, lateMs } = walkKnownTotal(ms);
+      return [ms / 60_000, describes, lateMs];
+    });
+    assert.deepEqual(figures, [
+      [5, 8, 5_625],
+      [30, 13, 5_625],
+      [60, 19, 5_625],
+      [120, 31, 5_625],
+    ]);
+  });
+});
+
+describe('progressDueAtMs', () => {
+  it('log-spaced returns to the workflow: 5 min, then 20 min after that, then none (defaults)', () => {
+    assert.deepEqual(
+      [0, 1, 2].map((returned) => progressDueAtMs(NOW, returned, DEFAULT_POLL_POLICY)),
+      [NOW + 300_000, NOW + 1_200_000, null],
+    );
+    const policy = { ...DEFAULT_POLL_POLICY, progressIntervalMs: 60_000, maxProgressMilestones: 4 };
+    assert.deepEqual(
+      [0, 1, 2, 3, 4].map((returned) => progressDueAtMs(0, returned, policy)),
+      [60_000, 240_000, 960_000, 3_840_000, null],
+    );
+    assert.equal(progressDueAtMs(NOW, 0, { ...DEFAULT_POLL_POLICY, maxProgressMilestones: 0 }), null);
   });
 });

@@ -29,6 +29,11 @@ export interface TemporalDevServerOptions {
   readonly tool?: ResolveToolOptions;
   /** Extra `--dynamic-config-value K=JSON` settings. @default {} */
   readonly dynamicConfig?: Readonly<Record<string, unknown>>;
+  /**
+   * Task-queue fairness (`matching.enableFairness=true`), so the imports' `priority.fairnessKey`
+   * (one per data store by default) shares the API queue round-robin. @default false
+   */
+  readonly fairness?: boolean;
 }
 
 export interface TemporalDevServer {
@@ -136,7 +141,11 @@ export async function startTemporalDevServer(
   for (const [name, type] of Object.entries(options.searchAttributes ?? {})) {
     args.push('--search-attribute', `${name}=${type}`);
   }
-  for (const [key, value] of Object.entries(options.dynamicConfig ?? {})) {
+  const dynamicConfig = {
+    ...(options.fairness ? { 'matching.enableFairness': true } : {}),
+    ...options.dynamicConfig,
+  };
+  for (const [key, value] of Object.entries(dynamicConfig)) {
     args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
   }
   const child = spawn(cli.path, args, { stdio: ['ignore', 'ignore', 'pipe'] });

@@ -5,6 +5,11 @@ import { HealthLake, type HealthLakeClientConfig } from '@aws-sdk/client-healthl
 import { S3Client } from '@aws-sdk/client-s3';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createHealthLakeActivities, type HealthLakeImportApi } from '../activities';
+import {
+  createImportListCoalescer,
+  type ImportListCoalescer,
+  type ImportListCoalescerOptions,
+} from '../activities/list-coalescer';
 import { createJobOutputActivities } from '../activities/job-output';
 import { createLifecycleActivities } from '../activities/lifecycle';
 import { createGateActivities } from '../activities/gate';
@@ -20,6 +25,15 @@ import { instrumentHealthLakeApi } from './metrics';
  * rest is left for consoles, scripts and the SDK's own retries.
  */
 export const DEFAULT_API_ACTIVITIES_PER_SECOND = 8;
+
+/**
+ * Workflows the main worker keeps cached (the SDK's default scales with memory and was measured at
+ * 639 / 602 MB per worker with 2,000 waiting imports, ≈ 0.4 MB per cached workflow; 250 measured
+ * 399 / 441 MB, issue 9). A waiting import's workflow runs a task only on a status change or a
+ * progress return, so an evicted one costs one replay of a ~40-event history. Override with
+ * `workerOptions.maxCachedWorkflows`.
+ */
+export const DEFAULT_MAX_CACHED_WORKFLOWS = 250;
 
 /** Everything the activities depend on. */
 export interface WorkerActivityDeps {
@@ -107,6 +121,14 @@ export interface HealthLakeWorkerOptions {
       'connection' | 'namespace' | 'taskQueue' | 'activities' | 'workflowBundle' | 'workflowsPath'
     >
   >;
+  /**
+   * Serve the import waits' polls with one ListFHIRImportJobs per data store, shared by every wait
+   * on that store in this process (activities/list-coalescer.ts), instead of one Describe per job.
+   * `true` takes the coalescer's defaults. With it, an API-queue dispatch no longer equals an AWS
+   * call: raise `apiActivitiesPerSecond` accordingly (AWS calls are then about one List per data
+   * store per `maxAgeMs` per worker process). @default false
+   */
+  readonly coalesceImportPolls?: boolean | ImportListCoalescerOptions;
   /** Epoch ms for the activities. @default Date.now */
   readonly clock?: () => number;
   /** @default Math.random */
@@ -119,6 +141,8 @@ export interface HealthLakeWorker {
   readonly api: Worker;
   readonly taskQueue: string;
   readonly apiTaskQueue: string;
+  /** The API worker's List coalescer, when `coalesceImportPolls` is set (its `stats` count calls). */
+  readonly listCoalescer?: ImportListCoalescer;
   /** Runs both until `shutdown()` (or a shutdown signal); rejects if either fails. */
   run(): Promise<void>;
   /** Runs both until `promise` settles, then shuts them down; resolves/rejects like `promise`. */
@@ -163,12 +187,18 @@ export async function createHealthLakeWorker(options: HealthLakeWorkerOptions): 
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.random ? { random: options.random } : {}),
   });
+  const coalesce = options.coalesceImportPolls;
+  const listCoalescer =
+    coalesce === undefined || coalesce === false
+      ? undefined
+      : createImportListCoalescer(healthLake, coalesce === true ? {} : coalesce);
   const common = {
     connection: options.connection,
     namespace: options.namespace ?? 'default',
     ...options.workerOptions,
   };
   const main = await Worker.create({
+    maxCachedWorkflows: DEFAULT_MAX_CACHED_WORKFLOWS,
     ...common,
     taskQueue,
     activities,
@@ -183,6 +213,7 @@ export async function createHealthLakeWorker(options: HealthLakeWorkerOptions): 
       ...createLifecycleActivities({ healthLake, clock: options.clock, random: options.random }),
       ...createHealthLakeActivities({
         healthLake,
+        ...(listCoalescer ? { listCoalescer } : {}),
         ...(options.clock ? { clock: options.clock } : {}),
         ...(options.random ? { random: options.random } : {}),
       }),
@@ -207,6 +238,7 @@ export async function createHealthLakeWorker(options: HealthLakeWorkerOptions): 
     api,
     taskQueue,
     apiTaskQueue,
+    ...(listCoalescer ? { listCoalescer } : {}),
     run,
     shutdown,
     async runUntil<R>(promise: Promise<R>): Promise<R> {

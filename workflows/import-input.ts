@@ -139,10 +139,11 @@ const INPUT_FIELDS: ReadonlySet<string> = new Set<keyof FhirImportInput>([
   'manifest',
   'reconciliation',
   'apiTaskQueue',
+  'fairnessKey',
 ]);
 
 /** Bounds of each poll-policy number: [min, max], and whether it must be an integer. */
-const POLL_POLICY_BOUNDS: Readonly<Record<keyof PollPolicy, readonly [number, number, boolean]>> = {
+const POLL_POLICY_BOUNDS: Readonly<Required<Record<keyof PollPolicy, readonly [number, number, boolean]>>> = {
   initialDelayMs: [0, 86_400_000, true],
   minDelayMs: [1, 86_400_000, true],
   maxDelayMs: [1, 86_400_000, true],
@@ -152,6 +153,9 @@ const POLL_POLICY_BOUNDS: Readonly<Record<keyof PollPolicy, readonly [number, nu
   attemptTimeoutMs: [100, 3_600_000, true],
   inAttemptWaitMaxMs: [0, 60_000, true],
   maxProgressMilestones: [0, 100, true],
+  reportRefreshMs: [0, 3_600_000, true],
+  etaFraction: [0.01, 1, false],
+  progressIntervalMs: [1, 86_400_000, true],
 };
 
 type Check = (errors: FhirImportInputError[]) => void;
@@ -494,6 +498,7 @@ export function validateFhirImportInput(
     checkString(raw, 'jobName', false, 1, 64, ID_PATTERN, idRule),
     checkString(raw, 'existingJobId', false, 1, 32, ID_PATTERN, idRule),
     checkString(raw, 'apiTaskQueue', false, 1, 1000, /^\S+$/, 'must not contain whitespace'),
+    checkString(raw, 'fairnessKey', false, 1, 64, /^[\x21-\x7e]+$/, 'must be printable ASCII without spaces'),
   ];
   for (const check of checks) check(errors);
   if (newRules && !errors.some((e) => e.field === 'inputS3Uri' || e.field === 'outputS3Uri')) {

@@ -27,7 +27,7 @@ import {
   type ResolvedFhirImportInput,
 } from './import-input';
 import { classifyImportStatus, isTerminalImportStatus } from './import-status';
-import { progressMilestone, ZERO_COUNTS } from './poll-policy';
+import { progressDueAtMs, progressMilestone, ZERO_COUNTS } from './poll-policy';
 import { reconcileImport, reconciliationFailureMessage } from './reconcile';
 import {
   HealthLakeDatastoreId,
@@ -128,8 +128,9 @@ function invalidInput(messages: readonly string[], fields: readonly string[]): A
  * (`setCurrentDetails`, search attributes on status changes, the `progress` query); and returns a
  * {@link FhirImportResult} or fails with a typed failure (see `ImportFailureType`).
  *
- * History stays bounded: about 14 events to start (2 of them the job-name patch) plus about 7 per status change or progress
- * milestone, however many times the job is described (a job found by name after a crash adds one
+ * History stays bounded: about 14 events to start (2 of them the job-name patch) plus about 7 per
+ * status change and 6 per progress return (at most `maxProgressMilestones` per status, default 2:
+ * 40 events for a 2-hour import), however many times the job is described (a job found by name after a crash adds one
  * Describe activity, 3 events).
  *
  * Cancelling the workflow stops the wait (HealthLake cannot cancel an import); the workflow then
@@ -235,6 +236,9 @@ async function runImport(rawInput: FhirImportInput): Promise<FhirImportResult> {
     startToCloseTimeout: policy.attemptTimeoutMs,
     // The wait's attempts end by returning or by a cancel; TRY_CANCEL lets the workflow go on at once.
     cancellationType: ActivityCancellationType.TRY_CANCEL,
+    // Fairness per data store (or the caller's tenant) on the shared API queue. An attribute of the
+    // same ScheduleActivityTask command, not a new command: older histories replay unchanged.
+    priority: { fairnessKey: input.fairnessKey ?? input.datastoreId },
     retry: {
       initialInterval: policy.minDelayMs,
       backoffCoefficient: policy.multiplier,
@@ -344,6 +348,14 @@ async function runImport(rawInput: FhirImportInput): Promise<FhirImportResult> {
   const waitScope = new CancellationScope();
   const waiting = waitScope.run(async (): Promise<'done' | 'deadline'> => {
     let first = input.existingJobId === undefined;
+    // Fresh counts go back to the workflow (query, current details) on a log-spaced schedule per
+    // status (`progressDueAtMs`), for every import, manifest or not: each return costs 6 history
+    // events, so their number is bounded (`maxProgressMilestones`) and the heartbeat stays the live
+    // source between them. Only activity arguments change (no new commands), so histories recorded
+    // before this replay unchanged and need no patch.
+    let progressReturns = 0;
+    let lastReturnMs = workflowNowMs();
+    let describeCallsAtChange = progress.describeCalls;
     while (
       !isTerminalImportStatus(progress.status) &&
       classifyImportStatus(progress.status).kind !== 'unknown'
@@ -363,6 +375,8 @@ async function runImport(rawInput: FhirImportInput): Promise<FhirImportResult> {
         jobId,
         knownStatus,
         knownMilestone: progressMilestone(progress.percent, policy.maxProgressMilestones),
+        progressDueAtMs: progressDueAtMs(lastReturnMs, progressReturns, policy),
+        describeCallsAtChange,
         pollPolicy: policy,
         firstDelayMs,
         lastProgress: progress,
@@ -370,6 +384,13 @@ async function runImport(rawInput: FhirImportInput): Promise<FhirImportResult> {
         ...(input.deadlineMs === undefined ? {} : { deadlineMs: input.deadlineMs }),
         ...(last?.inProgressSince === undefined ? {} : { inProgressSince: last.inProgressSince }),
       });
+      if (snapshot.progress.status === knownStatus) {
+        progressReturns++;
+      } else {
+        progressReturns = 0;
+        describeCallsAtChange = snapshot.progress.describeCalls;
+      }
+      lastReturnMs = workflowNowMs();
       apply(snapshot);
       // The wait hands back unchanged once the deadline has passed (it does not describe again).
       if (!isTerminalImportStatus(progress.status) && pastDeadline()) return 'deadline';

@@ -1,32 +1,60 @@
 // When to describe an import job next, and how far along it is. Pure functions of the poll count,
 // the last change, the clock and an injected random source, so the exact sequence is testable.
-import type { ImportJobCounts, ImportJobStatus, PollPolicy } from './types';
+import { DEFAULT_POLL_POLICY, type ImportJobCounts, type ImportJobStatus, type PollPolicy } from './types';
 
 /** HealthLake reports sizes in MB; we (and the emulator) count a MB as 10^6 bytes. */
 export const BYTES_PER_MB = 1_000_000;
 
 /** What the next wait depends on. */
 export interface PollState {
-  /** Describe calls since the status or counts last changed (0 = the last call saw a change). */
+  /**
+   * Describe calls since the backoff last restarted (0 = on this call). For an import that is the
+   * last status change: count changes do not restart it (they used to, which kept a moving job at
+   * the floor: 113 Describes per job against the AWS waiter's 14).
+   */
   readonly pollsSinceChange: number;
   readonly status: ImportJobStatus;
   /** Estimated time to completion, when a manifest gives the total. */
   readonly etaMs?: number;
+  /** Describe calls since the ETA first came within the floor (the end is due), if it has. */
+  readonly pollsSinceEtaDue?: number;
+  /** This Describe saw the counts move: the next report cannot come before `reportRefreshMs`. */
+  readonly countsChanged?: boolean;
   /** Now, epoch ms (the caller's clock). */
   readonly nowMs: number;
   /** Epoch ms after which waiting is pointless (the workflow's deadline). */
   readonly deadlineMs?: number;
 }
 
+/** The optional policy settings, with their defaults (a policy from an older workflow lacks them). */
+function extendedPolicy(policy: PollPolicy): Required<PollPolicy> {
+  return {
+    ...policy,
+    reportRefreshMs: policy.reportRefreshMs ?? DEFAULT_POLL_POLICY.reportRefreshMs ?? 30_000,
+    etaFraction: policy.etaFraction ?? DEFAULT_POLL_POLICY.etaFraction ?? 0.5,
+    progressIntervalMs: policy.progressIntervalMs ?? DEFAULT_POLL_POLICY.progressIntervalMs ?? 300_000,
+  };
+}
+
+/** True when a known ETA is so close that its fraction is below the floor: poll densely now. */
+export function etaDue(etaMs: number | undefined, policy: PollPolicy): boolean {
+  return etaMs !== undefined && extendedPolicy(policy).etaFraction * etaMs < policy.minDelayMs;
+}
+
 /**
  * The wait before the next Describe, in whole ms.
  *
  * - QUEUED: `queuedDelayMs` (a queued job waits for the one ahead of it; polling fast buys nothing).
- * - Otherwise `minDelayMs · multiplierⁿ` for n polls without change, capped at `maxDelayMs`: fast
- *   right after the report moved, slower while nothing moves.
+ * - With a known ETA (a manifest's total): `etaFraction` of the remaining ETA, capped at
+ *   `progressIntervalMs`: a 2-hour job is described every 5 min while its end is far, then at
+ *   halving intervals. Once that fraction is below the floor the end is due: the floor, backing
+ *   off by `multiplier` per poll since (capped at `maxDelayMs`), so an ETA that was too short does
+ *   not become a floor-rate loop.
+ * - Otherwise `minDelayMs · multiplierⁿ` for n polls since the status changed, capped at
+ *   `maxDelayMs`; a poll that saw the counts move waits at least `reportRefreshMs` (HealthLake
+ *   cannot have a newer report sooner).
  * - Jitter removes up to `jitter` of the wait (`random()` in [0, 1)), so thousands of imports
  *   started together spread out; the floor still holds.
- * - With an ETA shorter than the wait, poll at the ETA (not before the floor).
  * - Ends at the deadline when it comes first, but never below the floor: a wait shorter than
  *   `minDelayMs` would turn into a Describe loop that skips the rate limit. Once the deadline has
  *   passed there is no next wait at all: see {@link nextPoll}.
@@ -35,15 +63,25 @@ export interface PollState {
  *          // 20_000 with the defaults (5 s · 2²)
  */
 export function nextPollDelayMs(state: PollState, policy: PollPolicy, random: () => number): number {
-  const { minDelayMs, maxDelayMs, multiplier, jitter } = policy;
-  const growth = Math.pow(multiplier, Math.max(0, state.pollsSinceChange));
-  let delay =
-    state.status === 'QUEUED'
-      ? Math.max(policy.queuedDelayMs, minDelayMs)
-      : Math.min(maxDelayMs, minDelayMs * growth);
+  const p = extendedPolicy(policy);
+  const { minDelayMs, maxDelayMs, multiplier, jitter } = p;
+  const backoff = (polls: number): number =>
+    Math.min(maxDelayMs, minDelayMs * Math.pow(multiplier, Math.max(0, polls)));
+  let delay: number;
+  let floor = minDelayMs;
+  if (state.status === 'QUEUED') {
+    delay = Math.max(p.queuedDelayMs, minDelayMs);
+  } else if (state.etaMs !== undefined && !etaDue(state.etaMs, p)) {
+    delay = Math.max(minDelayMs, Math.min(p.progressIntervalMs, p.etaFraction * state.etaMs));
+  } else if (state.etaMs !== undefined) {
+    delay = backoff(state.pollsSinceEtaDue ?? 0);
+  } else {
+    delay = backoff(state.pollsSinceChange);
+    if (state.countsChanged) floor = Math.max(floor, Math.min(p.reportRefreshMs, maxDelayMs));
+    delay = Math.max(delay, floor);
+  }
   delay = delay * (1 - jitter * clampUnit(random()));
-  if (state.etaMs !== undefined && state.etaMs < delay) delay = state.etaMs;
-  delay = Math.max(minDelayMs, delay);
+  delay = Math.max(floor, delay);
   if (state.deadlineMs !== undefined) {
     delay = Math.min(delay, Math.max(minDelayMs, state.deadlineMs - state.nowMs));
   }
@@ -134,4 +172,19 @@ export const ZERO_COUNTS: ImportJobCounts = {
 export function progressMilestone(percent: number | undefined, maxMilestones: number): number {
   if (percent === undefined || maxMilestones <= 0) return 0;
   return Math.min(maxMilestones, Math.floor((percent / 100) * (maxMilestones + 1)));
+}
+
+/** How much longer each progress return waits than the one before it (log-spaced returns). */
+export const PROGRESS_RETURN_GROWTH = 4;
+
+/**
+ * When the wait hands fresh counts back to the workflow for the `returned`-th time in a status
+ * (0-based), measured from `sinceMs` (the last return to the workflow): `progressIntervalMs · 4^returned`,
+ * or `null` once `maxProgressMilestones` returns have been made (the history budget is spent; the
+ * heartbeat stays live). Log-spaced so a long job gets a few refreshes, not one per interval: with
+ * the defaults 5 min after the job goes IN_PROGRESS and 20 min after that.
+ */
+export function progressDueAtMs(sinceMs: number, returned: number, policy: PollPolicy): number | null {
+  if (returned >= policy.maxProgressMilestones) return null;
+  return sinceMs + extendedPolicy(policy).progressIntervalMs * Math.pow(PROGRESS_RETURN_GROWTH, returned);
 }

@@ -61,10 +61,33 @@ export interface PollPolicy {
    */
   readonly inAttemptWaitMaxMs: number;
   /**
-   * Returns to the workflow with fresh counts at most this many times besides status changes
-   * (each costs about 6 history events). @default 10
+   * Returns to the workflow with fresh counts (its `progress` query, UI current details) at most
+   * this many times per status besides status changes, log-spaced in time: after
+   * `progressIntervalMs`, then 4× as long again, and so on (each return costs 6 history events, so
+   * 2 keeps a 2-hour import at 40 events). The live counts between returns are in the wait's
+   * heartbeat (`readImportProgress`, the UI's pending activity). @default 2
    */
   readonly maxProgressMilestones: number;
+  /**
+   * HealthLake refreshes `JobProgressReport` on its own schedule (undocumented; assumed 30 s): after
+   * a Describe that saw the counts move, the next one waits at least this long, since an earlier
+   * one could only read the same report. Status changes are not bound to it (QUEUED, SUBMITTED and
+   * the end near a known ETA keep the floor). @default 30_000
+   */
+  readonly reportRefreshMs?: number;
+  /**
+   * With a known total (a manifest's `totalBytes`), the wait is this fraction of the remaining ETA
+   * (re-estimated on every Describe), capped at `progressIntervalMs`: few polls while the end is
+   * far, dense ones (down to the floor) near it. @default 0.5
+   */
+  readonly etaFraction?: number;
+  /**
+   * How stale the live counts may get for people while a known ETA is far: the longest wait between
+   * two Describes in that case, and the first time a status's counts go back to the workflow (see
+   * `maxProgressMilestones`). Without a known total the wait is capped by `maxDelayMs` instead (the
+   * end may come at any poll). @default 300_000
+   */
+  readonly progressIntervalMs?: number;
 }
 
 /** Production defaults of {@link PollPolicy}. */
@@ -77,7 +100,10 @@ export const DEFAULT_POLL_POLICY: PollPolicy = {
   queuedDelayMs: 60_000,
   attemptTimeoutMs: 30_000,
   inAttemptWaitMaxMs: 1_000,
-  maxProgressMilestones: 10,
+  maxProgressMilestones: 2,
+  reportRefreshMs: 30_000,
+  etaFraction: 0.5,
+  progressIntervalMs: 300_000,
 };
 
 /**
@@ -149,6 +175,15 @@ export interface FhirImportInput {
    *   rule: `<workflow task queue>` + {@link HEALTHLAKE_API_TASK_QUEUE_SUFFIX})
    */
   readonly apiTaskQueue?: string;
+  /**
+   * Temporal task-queue fairness key of this import's HealthLake API activities
+   * (`priority.fairnessKey`, 1-64 ASCII characters): the API queue dispatches keys round-robin, so
+   * one tenant's thousand imports do not starve another's one. Pass a tenant id to share fairly
+   * between tenants rather than data stores. Needs fairness on the server (see workflows/README.md);
+   * without it the key is ignored.
+   * @default the data store id
+   */
+  readonly fairnessKey?: string;
 }
 
 /** Every `JobProgressReport` count, in our names (AWS names in the TSDoc). */
@@ -201,8 +236,13 @@ export interface FhirImportProgress {
 export interface ImportJobHeartbeat {
   /** Includes `describeCalls`, the Describe calls made so far for this import. */
   readonly progress: FhirImportProgress;
-  /** `describeCalls` when the status or counts last changed (polls since = the difference). */
+  /**
+   * `describeCalls` when the backoff last restarted: the status changed (count changes no longer
+   * restart it; before that change, they did). Polls since = the difference.
+   */
   readonly describeCallsAtChange: number;
+  /** `describeCalls` when a known ETA first came within the floor (the end is due: back off from there). */
+  readonly describeCallsAtEtaDue?: number;
   /** Activity attempt that sent this heartbeat (later attempts made one Describe each). */
   readonly attempt?: number;
   /** ISO instant the job was first seen IN_PROGRESS (the ETA's pace starts there). */

@@ -87,7 +87,7 @@ export const INVALID_IMPORT_INPUTS: ReadonlyArray<[string, Record<string, unknow
   [
     'poll unknown setting',
     { pollPolicy: { maxDelaySeconds: 10 } },
-    'input.pollPolicy.maxDelaySeconds (number) is not a poll policy setting (known: initialDelayMs, minDelayMs, maxDelayMs, multiplier, jitter, queuedDelayMs, attemptTimeoutMs, inAttemptWaitMaxMs, maxProgressMilestones)',
+    'input.pollPolicy.maxDelaySeconds (number) is not a poll policy setting (known: initialDelayMs, minDelayMs, maxDelayMs, multiplier, jitter, queuedDelayMs, attemptTimeoutMs, inAttemptWaitMaxMs, maxProgressMilestones, reportRefreshMs, etaFraction, progressIntervalMs)',
   ],
   [
     'jitter ≥ 1',
@@ -146,6 +146,11 @@ export const INVALID_IMPORT_INPUTS: ReadonlyArray<[string, Record<string, unknow
     'input.patient (string) is not a FhirImportInput field',
   ],
   ['apiTaskQueue blank', { apiTaskQueue: 'a b' }, 'input.apiTaskQueue "a b" must not contain whitespace'],
+  [
+    'fairnessKey with a space',
+    { fairnessKey: 'tenant a' },
+    'input.fairnessKey "tenant a" must be printable ASCII without spaces',
+  ],
   [
     'output inside the input prefix',
     { outputS3Uri: 's3://landing-bucket/fhir/batch-1/out' },

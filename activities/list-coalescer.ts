@@ -1,0 +1,171 @@
+// One ListFHIRImportJobs per data store answers the polls of every import waiting on that store
+// (issue 9, item 2). ListFHIRImportJobs returns each job's JobProgressReport, and AWS's default
+// quotas (10 data stores per account, 1 running import per store) make thousands of imports in one
+// account hundreds per store, mostly QUEUED: per-store Lists spend the account's budget per store,
+// not per import.
+//
+// Where the batching lives, and why: in the API worker process, as a coalescing cache in front of
+// the wait's Describe. A per-data-store watcher workflow would add a workflow, its history, signals
+// to every import (events) and a new failure mode; the gate serializes starts, not waits. The
+// coalescer changes no workflow code (nothing to patch, nothing to replay differently), keeps each
+// import's own wait, backoff, heartbeat and deadline, and falls back to a Describe for any job a
+// List did not return. Its limit: it coalesces within one process (N API workers make up to N
+// Lists per store per window), which `maxAgeMs` bounds.
+import type { ImportJobProperties } from '@aws-sdk/client-healthlake';
+import type { HealthLakeImportApi } from './healthlake-api';
+
+/** Options of {@link createImportListCoalescer}. */
+export interface ImportListCoalescerOptions {
+  /**
+   * How long the first poll of a batch waits for others on the same data store before the List
+   * goes out, in ms. Adds up to this much to each poll's latency. @default 200
+   */
+  readonly windowMs?: number;
+  /**
+   * A List answers polls that arrive up to this long after it returned, in ms, without a new call
+   * (so many imports whose waits fall due a moment apart share one List). @default 1_000
+   */
+  readonly maxAgeMs?: number;
+  /** List page size (HealthLake allows 1-500). @default 500 */
+  readonly pageSize?: number;
+  /** Pages per List round at most; jobs not found by then are described. @default 3 */
+  readonly maxPages?: number;
+  /** Epoch ms. @default Date.now */
+  readonly clock?: () => number;
+}
+
+/** Calls the coalescer made and polls it answered (for the bench and tests). */
+export interface ImportListCoalescerStats {
+  /** ListFHIRImportJobs pages requested. */
+  listCalls: number;
+  /** DescribeFHIRImportJob calls for jobs a List did not return. */
+  describeCalls: number;
+  /** Polls answered (from a List or a fallback Describe). */
+  answered: number;
+}
+
+/** Describes import jobs by data store through shared List calls. */
+export interface ImportListCoalescer {
+  /** The job as the latest List of its data store saw it; SDK errors are thrown as they are. */
+  describe(datastoreId: string, jobId: string, signal?: AbortSignal): Promise<ImportJobProperties>;
+  readonly stats: ImportListCoalescerStats;
+}
+
+interface Waiter {
+  readonly jobId: string;
+  resolve(job: ImportJobProperties): void;
+  reject(err: unknown): void;
+}
+
+interface StoreState {
+  /** Polls waiting for the next List. */
+  batch?: { waiters: Waiter[] };
+  /** The last List's jobs and when it returned. */
+  last?: { atMs: number; jobs: Map<string, ImportJobProperties> };
+}
+
+/**
+ * Creates a coalescer over `healthLake`. One instance per API worker process (the worker creates
+ * it when `coalesceImportPolls` is set): concurrent waits on one data store share its Lists.
+ */
+export function createImportListCoalescer(
+  healthLake: HealthLakeImportApi,
+  options: ImportListCoalescerOptions = {},
+): ImportListCoalescer {
+  const windowMs = options.windowMs ?? 200;
+  const maxAgeMs = options.maxAgeMs ?? 1_000;
+  const pageSize = options.pageSize ?? 500;
+  const maxPages = options.maxPages ?? 3;
+  const clock = options.clock ?? Date.now;
+  const stores = new Map<string, StoreState>();
+  const stats: ImportListCoalescerStats = { listCalls: 0, describeCalls: 0, answered: 0 };
+
+  async function describeOne(datastoreId: string, jobId: string): Promise<ImportJobProperties> {
+    stats.describeCalls++;
+    const output = await healthLake.describeFHIRImportJob({ DatastoreId: datastoreId, JobId: jobId });
+    if (!output.ImportJobProperties) {
+      throw Object.assign(
+        new Error(`DescribeFHIRImportJob returned no ImportJobProperties for job ${jobId}`),
+        {
+          name: 'InternalServerException',
+        },
+      );
+    }
+    return output.ImportJobProperties;
+  }
+
+  async function flush(datastoreId: string, state: StoreState): Promise<void> {
+    const waiters = state.batch?.waiters ?? [];
+    state.batch = undefined;
+    const wanted = new Set(waiters.map((w) => w.jobId));
+    const jobs = new Map<string, ImportJobProperties>();
+    try {
+      let nextToken: string | undefined;
+      for (let page = 0; page < maxPages; page++) {
+        stats.listCalls++;
+        const output = await healthLake.listFHIRImportJobs({
+          DatastoreId: datastoreId,
+          MaxResults: pageSize,
+          ...(nextToken === undefined ? {} : { NextToken: nextToken }),
+        });
+        for (const job of output.ImportJobPropertiesList ?? []) if (job.JobId) jobs.set(job.JobId, job);
+        nextToken = output.NextToken === '' ? undefined : output.NextToken;
+        if (nextToken === undefined || [...wanted].every((id) => jobs.has(id))) break;
+      }
+    } catch (err) {
+      for (const waiter of waiters) waiter.reject(err);
+      return;
+    }
+    state.last = { atMs: clock(), jobs };
+    for (const waiter of waiters) {
+      const job = jobs.get(waiter.jobId);
+      if (job) {
+        stats.answered++;
+        waiter.resolve(job);
+      } else {
+        // Older than the pages read, or not listed yet: this one job is described.
+        describeOne(datastoreId, waiter.jobId).then(
+          (described) => {
+            stats.answered++;
+            waiter.resolve(described);
+          },
+          (err: unknown) => waiter.reject(err),
+        );
+      }
+    }
+  }
+
+  return {
+    stats,
+    describe(datastoreId, jobId, signal) {
+      const state: StoreState = stores.get(datastoreId) ?? {};
+      stores.set(datastoreId, state);
+      const fresh = state.last !== undefined && clock() - state.last.atMs < maxAgeMs;
+      const cached = fresh ? state.last?.jobs.get(jobId) : undefined;
+      if (cached) {
+        stats.answered++;
+        return Promise.resolve(cached);
+      }
+      return new Promise<ImportJobProperties>((resolve, reject) => {
+        const onAbort = (): void =>
+          reject(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
+        if (signal?.aborted) return onAbort();
+        signal?.addEventListener('abort', onAbort, { once: true });
+        const done =
+          <T>(fn: (value: T) => void) =>
+          (value: T) => {
+            signal?.removeEventListener('abort', onAbort);
+            fn(value);
+          };
+        const waiter: Waiter = { jobId, resolve: done(resolve), reject: done(reject) };
+        const current = state;
+        if (current.batch) {
+          current.batch.waiters.push(waiter);
+          return;
+        }
+        current.batch = { waiters: [waiter] };
+        setTimeout(() => void flush(datastoreId, current), windowMs);
+      });
+    },
+  };
+}
