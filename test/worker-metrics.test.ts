@@ -161,8 +161,10 @@ describe('worker/main.ts metrics', () => {
       });
       const after = await waitFor(
         scrape,
-        (s) => total(s, 'healthlake_imports_failed_total') === 1,
-        'the failure in the metrics',
+        // The waiting gauge follows a visibility count refreshed on an interval: wait for both.
+        (s) =>
+          total(s, 'healthlake_imports_failed_total') === 1 && total(s, 'healthlake_imports_waiting') === 0,
+        'the failure in the metrics and no import waiting',
       );
       assert.deepEqual(
         {
