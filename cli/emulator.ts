@@ -16,7 +16,10 @@ import { S3ServerStartError, startS3Server, type S3ServerHandle } from '../emula
 import { checkHttpEndpoint, EndpointConfigError } from '../worker/endpoint-config';
 
 const USAGE =
-  'usage: temporal-healthlake emulator [--port <n>] [--data-dir <dir>] [--s3-endpoint <url>] [--preset aws|fast]';
+  'usage: temporal-healthlake emulator [--port <n>] [--data-dir <dir>] [--s3-endpoint <url>] [--preset fast|aws]  (defaults: --port 4566 --preset fast)';
+
+/** The port the README and the AWS endpoint examples use (LocalStack's too); `--port 0` picks a free one. */
+export const DEFAULT_PORT = 4566;
 
 /** Exit code for a problem the user must fix: a flag, a busy port, a corrupt state file. */
 const EXIT_USAGE = 2;
@@ -73,10 +76,10 @@ export const emulatorCommand: Command = {
         args,
         strict: true,
         options: {
-          port: { type: 'string', default: '0' },
+          port: { type: 'string', default: String(DEFAULT_PORT) },
           'data-dir': { type: 'string' },
           's3-endpoint': { type: 'string' },
-          preset: { type: 'string', default: 'aws' },
+          preset: { type: 'string', default: 'fast' },
         },
       }));
     } catch (err) {
