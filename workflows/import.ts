@@ -1,6 +1,7 @@
 // The durable FHIR import: validate the input, start (or attach to) one HealthLake import job
 // exactly once, wait for a terminal status with a history that does not grow with the job's
 // duration, and return a typed result (or a typed failure).
+import { renderImportDetails } from './import-details';
 import {
   ActivityCancellationType,
   ActivityFailure,
@@ -80,35 +81,8 @@ function trimSlash(uri: string): string {
   return uri.replace(/\/+$/, '');
 }
 
-/** A markdown table of the live counts, for `setCurrentDetails` (the UI's "current details"). */
-function renderCurrentDetails(progress: FhirImportProgress): string {
-  const c = progress.counts;
-  const rows: Array<[string, string]> = [
-    ['status', progress.status],
-    ['job', progress.jobId ?? '(not started)'],
-    ['resources imported / scanned', `${c.resourcesImported} / ${c.resourcesScanned}`],
-    ['resources with errors', String(c.resourcesWithCustomerError)],
-    [
-      'files scanned / imported / unreadable',
-      `${c.scannedFiles} / ${c.importedFiles} / ${c.filesReadWithCustomerError}`,
-    ],
-    ['MB scanned', c.scannedMb.toFixed(2)],
-    ['throughput', String(c.throughput)],
-  ];
-  if (progress.percent !== undefined) rows.push(['percent', `${progress.percent} %`]);
-  if (progress.etaMs !== undefined) rows.push(['ETA', `${Math.round(progress.etaMs / 1000)} s`]);
-  rows.push(
-    ['Describe calls', String(progress.describeCalls)],
-    ['last change', progress.lastChangeAt ?? '-'],
-  );
-  return [
-    `**HealthLake import** on data store \`${progress.datastoreId}\``,
-    '',
-    '| | |',
-    '|---|---|',
-    ...rows.map(([k, v]) => `| ${k} | ${v} |`),
-  ].join('\n');
-}
+/** The UI's current details (workflows/import-details.ts). */
+const renderCurrentDetails = renderImportDetails;
 
 function invalidInput(messages: readonly string[], fields: readonly string[]): ApplicationFailure {
   return ApplicationFailure.create({
