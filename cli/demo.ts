@@ -4,7 +4,7 @@
 // line, prints the result and the UI links, and stops everything it started (or, with --keep,
 // leaves it running until Ctrl-C). State lives under .local/demo/, reused by the next run.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   CreateFHIRDatastoreCommand,
@@ -282,7 +282,10 @@ export const demoCommand: Command = {
       process.on('SIGTERM', onSignal);
     });
 
-    console.log(`temporal-healthlake demo, run #${run} (state in ${DEMO_DIR})`);
+    // Relative: the line is pasted into issues and READMEs, where a checkout path means nothing.
+    console.log(
+      `temporal-healthlake demo, run #${run} (state in ${relative(process.cwd(), DEMO_DIR) || '.'})`,
+    );
     const main = async (): Promise<number> => {
       const [temporal, s3Server] = await Promise.all([
         startTemporalDevServer({
