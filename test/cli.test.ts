@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DescribeFHIRImportJobCommand } from '@aws-sdk/client-healthlake';
-import { readImportProgress } from '../client';
+import { readImportProgress, startFhirImport } from '../client';
 import type { HealthLakeWorker } from '../worker';
 import type { FhirImportResult } from '../workflows/types';
 import { FAST_POLL, startImportTestStack, uniqueName, type ImportTestStack } from './helpers/import-env';
@@ -361,6 +361,30 @@ describe('temporal-healthlake against a dev server, the emulator and a worker', 
     } finally {
       stack.local.emulator.jobs.release(jobId);
     }
+  });
+
+  it('status answers from the finished import with no worker polling (the query would fail)', async () => {
+    const datastoreId = await stack.newDatastore(uniqueName('cli-gone'));
+    const prefix = uniqueName('cli-gone-data');
+    await stack.land(prefix, 4);
+    const queue = uniqueName('cli-gone-queue');
+    const own = await stack.worker(queue);
+    const handle = await startFhirImport(stack.temporal.env.client, {
+      callerKey: uniqueName('gone'),
+      taskQueue: queue,
+      input: stack.input(datastoreId, prefix),
+    });
+    const result = await own.runUntil(handle.result());
+    // The worker of that task queue is gone: nothing can answer a query for this workflow.
+    const status = await cli(['status', handle.workflowId, '--json'], connection);
+    assert.equal(status.code, 0, status.stderr);
+    const read = JSON.parse(status.stdout) as { workflowStatus: string; source: string; progress: unknown };
+    assert.deepEqual(read, {
+      workflowId: handle.workflowId,
+      workflowStatus: 'COMPLETED',
+      source: 'result',
+      progress: result.progress,
+    });
   });
 
   it('status of a missing workflow exits 1 with one line', async () => {
