@@ -8,6 +8,7 @@ import {
   ApplicationFailure,
   CancellationScope,
   isCancellation,
+  log,
   patched,
   proxyActivities,
   setCurrentDetails,
@@ -233,7 +234,9 @@ async function runImport(rawInput: FhirImportInput): Promise<FhirImportResult> {
     input.deadlineMs === undefined
       ? undefined
       : CancellationScope.nonCancellable(() =>
-          sleep(Math.max(1, input.deadlineMs! - workflowNowMs())).then(() => 'deadline' as const),
+          sleep(Math.max(1, input.deadlineMs! - workflowNowMs()), {
+            summary: `import deadline ${input.deadline}`,
+          }).then(() => 'deadline' as const),
         );
 
   // 1. Start or attach. Not cancellable: a workflow cancel while StartFHIRImportJob is in flight
@@ -309,6 +312,13 @@ async function runImport(rawInput: FhirImportInput): Promise<FhirImportResult> {
     { key: HealthLakeJobStatus, value: progress.status },
   ]);
   setCurrentDetails(renderCurrentDetails(progress));
+  // Ids and counts only (no file names, no content). The workflow logger is silent on replay.
+  log.info('HealthLake import job started', {
+    datastoreId: input.datastoreId,
+    jobId,
+    status: progress.status,
+    attached: input.existingJobId !== undefined,
+  });
   const abandoned = (): ImportAbandonedDetails => ({ datastoreId: input.datastoreId, jobId, progress });
   // Cancelled while the start was in flight: now the job id is known, fail naming it.
   if (CancellationScope.current().consideredCancelled)
@@ -368,7 +378,19 @@ async function runImport(rawInput: FhirImportInput): Promise<FhirImportResult> {
   }
 
   // 3. Terminal handling.
-  return finish(input, jobId, progress, last, workflowNowMs());
+  const result = finish(input, jobId, progress, last, workflowNowMs());
+  const counts = result.progress.counts;
+  log.info('HealthLake import finished', {
+    datastoreId: input.datastoreId,
+    jobId,
+    status: result.status,
+    resourcesImported: counts.resourcesImported,
+    resourcesScanned: counts.resourcesScanned,
+    resourcesWithCustomerError: counts.resourcesWithCustomerError,
+    describeCalls: result.describeCalls,
+    durationMs: result.durationMs,
+  });
+  return result;
 }
 
 function finish(
