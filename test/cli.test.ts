@@ -387,6 +387,51 @@ describe('temporal-healthlake against a dev server, the emulator and a worker', 
     });
   });
 
+  it('worker runs the worker pair from its flags, completes an import, and exits 0 on SIGTERM', async () => {
+    const queue = uniqueName('cli-worker');
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        MAIN,
+        'worker',
+        '--task-queue',
+        queue,
+        '--healthlake-endpoint',
+        stack.local.emulator.url,
+        '--s3-endpoint',
+        stack.local.s3Server.endpoint,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...connection, TEMPORAL_TASK_QUEUE: '' } },
+    );
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((done) => child.on('exit', done));
+    try {
+      await waitFor(
+        () => stderr,
+        (text) => text.includes('healthlake worker ready:'),
+        'the worker to be ready',
+        { stepMs: 100 },
+      );
+      assert.ok(stderr.includes(`task queues ${queue}, ${queue}-healthlake-api`), stderr);
+      const datastoreId = await stack.newDatastore(uniqueName('cli-worker-store'));
+      const prefix = uniqueName('cli-worker-data');
+      const data = await stack.land(prefix, 3);
+      const handle = await startFhirImport(stack.temporal.env.client, {
+        callerKey: uniqueName('by-cli-worker'),
+        taskQueue: queue,
+        input: stack.input(datastoreId, prefix),
+      });
+      const result = await handle.result();
+      assert.equal(result.progress.counts.resourcesImported, data.counts.resources);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    assert.equal(await exited, 0, stderr);
+  });
+
   it('status of a missing workflow exits 1 with one line', async () => {
     const missing = await cli(['status', 'fhir-import-nope'], connection);
     assert.equal(missing.code, 1);
