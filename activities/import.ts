@@ -2,7 +2,7 @@
 // job to change with one Describe per activity attempt (see activities/README.md for why).
 import { createHash } from 'node:crypto';
 import { Context } from '@temporalio/activity';
-import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
+import { ApplicationFailure } from '@temporalio/common';
 import type { ImportJobProperties, JobProgressReport } from '@aws-sdk/client-healthlake';
 import {
   countsChanged,
@@ -24,7 +24,7 @@ import {
 } from '../workflows/types';
 import { awsErrorToFailure, classifyAwsError } from './aws-errors';
 import type { HealthLakeImportApi } from './healthlake-api';
-import { runHybridWait } from './job-wait';
+import { runHybridWait, stillRunningFailure, stillRunningMessage } from './job-wait';
 import type { ImportListCoalescer } from './list-coalescer';
 
 /** Dependencies of {@link createHealthLakeActivities}. */
@@ -651,14 +651,16 @@ function stillRunning(
   delayMs: number,
   heartbeat?: ImportJobHeartbeat,
 ): ApplicationFailure {
-  return ApplicationFailure.create({
-    message: `import job ${jobId} is ${status}; next Describe in ${delayMs} ms`,
-    type: ImportFailureType.ImportJobStillRunning,
-    nextRetryDelay: delayMs,
-    category: ApplicationFailureCategory.BENIGN,
-    // The UI's "last failure" then shows the latest progress even if the heartbeat raced the failure.
-    ...(heartbeat === undefined ? {} : { details: [heartbeat] }),
-  });
+  const counts = heartbeat?.progress.counts;
+  return stillRunningFailure(
+    ImportFailureType.ImportJobStillRunning,
+    stillRunningMessage(`import job ${jobId}`, status, delayMs) +
+      (counts === undefined
+        ? ''
+        : ` (${counts.resourcesImported.toLocaleString('en-US')} resources imported so far)`),
+    delayMs,
+    heartbeat,
+  );
 }
 
 /** The activities object, for `proxyActivities<HealthLakeActivities>()` in workflow code. */

@@ -115,14 +115,31 @@ export async function runHybridWait<H extends object, R>(spec: HybridWaitSpec<H,
   }
 }
 
-/** The BENIGN failure that asks Temporal to run the wait again after `delayMs`. */
+/** The message of a still-running retry: what a person reads in the UI's "last failure" box. */
+export function stillRunningMessage(label: string, status: string, delayMs: number): string {
+  return `waiting, not an error: ${label} is ${status}; next Describe in ${humanDelay(delayMs)}`;
+}
+
+/** `850 ms`, `5 s`, `12.5 s`, `2 min 5 s`. */
+export function humanDelay(ms: number): string {
+  if (ms < 1_000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${Number((ms / 1_000).toFixed(1))} s`;
+  const s = Math.round(ms / 1_000);
+  return s % 60 === 0 ? `${s / 60} min` : `${Math.floor(s / 60)} min ${s % 60} s`;
+}
+
+/**
+ * The BENIGN failure that asks Temporal to run the wait again after `delayMs`. It carries no stack
+ * trace: it is the normal way a long wait goes back to the server, and the UI shows a stack as an
+ * error (the SDK logs BENIGN failures at DEBUG, not WARN).
+ */
 export function stillRunningFailure(
   type: string,
   message: string,
   delayMs: number,
   heartbeat?: object,
 ): ApplicationFailure {
-  return ApplicationFailure.create({
+  const failure = ApplicationFailure.create({
     message,
     type,
     nextRetryDelay: delayMs,
@@ -130,6 +147,8 @@ export function stillRunningFailure(
     // The UI's "last failure" then shows the latest state even if the heartbeat raced the failure.
     ...(heartbeat === undefined ? {} : { details: [heartbeat] }),
   });
+  failure.stack = '';
+  return failure;
 }
 
 /** Any view a status wait returns: a status and the Describe calls made so far. */
@@ -264,7 +283,7 @@ export async function runStatusWait<V extends StatusView, S extends string>(
     stillRunning: (status, delayMs, state) =>
       stillRunningFailure(
         def.stillRunningType,
-        `${def.label} is ${status}; next Describe in ${delayMs} ms`,
+        stillRunningMessage(def.label, status, delayMs),
         delayMs,
         state,
       ),

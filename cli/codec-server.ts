@@ -9,10 +9,6 @@ import { startCodecServer } from '../client/codec-server';
 /** Environment variable with the keys: `<id>=<base64 of 32 bytes>[,<id>=<base64>...]`. */
 export const CODEC_KEYS_ENV = 'HEALTHLAKE_CODEC_KEYS';
 
-const USAGE =
-  `usage: ${CODEC_KEYS_ENV}=<id>=<base64>[,...] temporal-healthlake codec-server [--port <n>] ` +
-  '[--host <ip>] [--active-key-id <id>] [--ui-origin <url> ...]';
-
 /**
  * Parses `<id>=<base64>,...` into keys, in order.
  *
@@ -48,17 +44,17 @@ export const codecServerCommand: Command = {
         },
       }));
     } catch (err) {
-      console.error(`${err instanceof Error ? err.message : String(err)}\n${USAGE}`);
+      console.error(`${err instanceof Error ? err.message : String(err)} (see --help)`);
       return 2;
     }
     const port = Number(values.port);
     if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-      console.error(`--port "${values.port}" must be an integer in 0..65535\n${USAGE}`);
+      console.error(`--port "${values.port}" must be an integer in 0..65535 (see --help)`);
       return 2;
     }
     const raw = process.env[CODEC_KEYS_ENV];
     if (!raw) {
-      console.error(`${CODEC_KEYS_ENV} must hold the keys, <id>=<base64>[,...]\n${USAGE}`);
+      console.error(`${CODEC_KEYS_ENV} must hold the keys, <id>=<base64>[,...] (see --help)`);
       return 2;
     }
     let codec;

@@ -4,7 +4,7 @@
 // line, prints the result and the UI links, and stops everything it started (or, with --keep,
 // leaves it running until Ctrl-C). State lives under .local/demo/, reused by the next run.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   CreateFHIRDatastoreCommand,
@@ -31,8 +31,11 @@ import { startTemporalDevServer, type TemporalDevServer } from '../worker/dev-se
 import type { FhirLandingInput, FhirLandingResult } from '../workflows/landing-types';
 import { fhirLandingWorkflow, pipelineStatusQuery, type PipelineStatus } from '../workflows/landing';
 import { gateWorkflowId } from '../workflows/gate-types';
-import { importSearchAttributes, type FhirImportProgress } from '../workflows/types';
+import { importSearchAttributes } from '../workflows/types';
 import type { Command } from './commands';
+import { renderProgressLine } from './progress-line';
+
+export { renderProgressLine };
 
 /** Where the demo keeps its state (git-ignored). */
 const DEMO_DIR = resolve(__dirname, '..', '.local', 'demo');
@@ -56,7 +59,6 @@ const EXPORT_MEGABYTES_PER_SECOND = 10;
 const PROGRESS_REFRESH_MS = 250;
 const RENDER_INTERVAL_MS = 250;
 const LOG_INTERVAL_MS = 3_000;
-const BAR_WIDTH = 24;
 const BYTES_PER_MB = 1_000_000;
 
 interface DemoState {
@@ -82,28 +84,6 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)} s`;
-}
-
-function formatEta(ms: number | undefined): string {
-  if (ms === undefined) return 'ETA --';
-  const s = Math.ceil(ms / 1000);
-  return s >= 60 ? `ETA ${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `ETA ${s}s`;
-}
-
-/**
- * One progress line: bar, percent, status, resources imported, MB scanned of MB landed,
- * throughput and ETA. Pure, so its format is easy to check.
- */
-export function renderProgressLine(progress: FhirImportProgress, landedBytes: number | undefined): string {
-  const percent = progress.percent ?? 0;
-  const filled = Math.round((percent / 100) * BAR_WIDTH);
-  const bar = `${'█'.repeat(filled)}${'░'.repeat(BAR_WIDTH - filled)}`;
-  const total = landedBytes === undefined ? '' : `/${(landedBytes / BYTES_PER_MB).toFixed(1)}`;
-  return (
-    `[${bar}] ${percent.toFixed(1).padStart(5)}%  ${progress.status.padEnd(11)} ` +
-    `${progress.counts.resourcesImported.toLocaleString('en-US').padStart(7)} resources  ` +
-    `${progress.counts.scannedMb.toFixed(1)}${total} MB  ${progress.counts.throughput.toFixed(2)} MB/s  ${formatEta(progress.etaMs)}`
-  );
 }
 
 /** Writes a line that replaces itself on a terminal, or a line every few seconds when piped. */
@@ -302,7 +282,10 @@ export const demoCommand: Command = {
       process.on('SIGTERM', onSignal);
     });
 
-    console.log(`temporal-healthlake demo, run #${run} (state in ${DEMO_DIR})`);
+    // Relative: the line is pasted into issues and READMEs, where a checkout path means nothing.
+    console.log(
+      `temporal-healthlake demo, run #${run} (state in ${relative(process.cwd(), DEMO_DIR) || '.'})`,
+    );
     const main = async (): Promise<number> => {
       const [temporal, s3Server] = await Promise.all([
         startTemporalDevServer({

@@ -15,8 +15,8 @@ import {
 import { S3ServerStartError, startS3Server, type S3ServerHandle } from '../emulator/s3-server';
 import { checkHttpEndpoint, EndpointConfigError } from '../worker/endpoint-config';
 
-const USAGE =
-  'usage: temporal-healthlake emulator [--port <n>] [--data-dir <dir>] [--s3-endpoint <url>] [--preset aws|fast]';
+/** The port the README and the AWS endpoint examples use (LocalStack's too); `--port 0` picks a free one. */
+export const DEFAULT_PORT = 4566;
 
 /** Exit code for a problem the user must fix: a flag, a busy port, a corrupt state file. */
 const EXIT_USAGE = 2;
@@ -73,24 +73,24 @@ export const emulatorCommand: Command = {
         args,
         strict: true,
         options: {
-          port: { type: 'string', default: '0' },
+          port: { type: 'string', default: String(DEFAULT_PORT) },
           'data-dir': { type: 'string' },
           's3-endpoint': { type: 'string' },
-          preset: { type: 'string', default: 'aws' },
+          preset: { type: 'string', default: 'fast' },
         },
       }));
     } catch (err) {
-      console.error(`emulator: ${err instanceof Error ? err.message : String(err)}\n${USAGE}`);
+      console.error(`emulator: ${err instanceof Error ? err.message : String(err)} (see --help)`);
       return EXIT_USAGE;
     }
     const port = Number(values.port);
     if (values.port.trim() === '' || !Number.isInteger(port) || port < 0 || port > 65_535) {
-      console.error(`emulator: --port "${values.port}" must be an integer in 0..65535\n${USAGE}`);
+      console.error(`emulator: --port "${values.port}" must be an integer in 0..65535 (see --help)`);
       return EXIT_USAGE;
     }
     if (!isPreset(values.preset)) {
       console.error(
-        `emulator: --preset "${values.preset}" must be one of ${Object.keys(PRESETS).join(', ')}\n${USAGE}`,
+        `emulator: --preset "${values.preset}" must be one of ${Object.keys(PRESETS).join(', ')} (see --help)`,
       );
       return EXIT_USAGE;
     }

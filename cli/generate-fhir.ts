@@ -6,18 +6,12 @@ import type { Command } from './commands';
 import {
   generateFhirData,
   GenerateFhirOptionError,
-  MAX_GENERATED_PATIENTS,
   writeFhirDataToDir,
   writeFhirDataToS3,
   type GenerateFhirOptions,
 } from '../emulator/fhir/generate';
 import { createS3Client, S3UriError } from '../emulator/s3';
 import { checkHttpEndpoint, EndpointConfigError } from '../worker/endpoint-config';
-
-const USAGE =
-  'usage: temporal-healthlake generate-fhir --patients <n> --out <dir-or-s3-uri> ' +
-  '[--invalid-rate <0..1>] [--seed <n>] [--s3-endpoint <url>] [--max-file-bytes <n>] [--resources-per-file <n>] ' +
-  `[--progress-every <patients>]  (--patients at most ${MAX_GENERATED_PATIENTS})`;
 
 /** The library's option names as this command's flags, so an error names what the user typed. */
 const FLAG_FOR_OPTION: Partial<Record<keyof GenerateFhirOptions, string>> = {
@@ -62,11 +56,11 @@ export const generateFhirCommand: Command = {
         },
       }));
     } catch (err) {
-      console.error(`generate-fhir: ${err instanceof Error ? err.message : String(err)}\n${USAGE}`);
+      console.error(`generate-fhir: ${err instanceof Error ? err.message : String(err)} (see --help)`);
       return 2;
     }
     if (values.patients === undefined || values.out === undefined) {
-      console.error(`generate-fhir: --patients and --out are required\n${USAGE}`);
+      console.error(`generate-fhir: --patients and --out are required (see --help)`);
       return 2;
     }
     try {
@@ -102,12 +96,12 @@ export const generateFhirCommand: Command = {
       if (err instanceof GenerateFhirOptionError) {
         const flag = FLAG_FOR_OPTION[err.option as keyof GenerateFhirOptions] ?? err.option;
         console.error(
-          `generate-fhir: ${new GenerateFhirOptionError(flag, err.value, err.rule).message}\n${USAGE}`,
+          `generate-fhir: ${new GenerateFhirOptionError(flag, err.value, err.rule).message} (see --help)`,
         );
         return 2;
       }
       if (err instanceof S3UriError || err instanceof EndpointConfigError) {
-        console.error(`generate-fhir: ${err.message}\n${USAGE}`);
+        console.error(`generate-fhir: ${err.message} (see --help)`);
         return 2;
       }
       throw err;

@@ -1,12 +1,19 @@
 // Client-side helpers for pipeline code: start an import under a deterministic workflow id, and
 // read a running import's live progress from its pending activity's heartbeat (no history added).
-import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  type Client,
+  type WorkflowExecutionDescription,
+  type WorkflowHandle,
+} from '@temporalio/client';
 import type { ActivitySerializationContext, Payload } from '@temporalio/common';
 import type { fhirImportWorkflow } from '../workflows/import';
 import { validateFhirImportInput, type FhirImportInputError } from '../workflows/import-input';
 import {
   fhirImportWorkflowId,
   HealthLakeDatastoreId,
+  HealthLakeJobId,
+  HealthLakeJobStatus,
   importStaticSummary,
   progressQuery,
   type FhirImportInput,
@@ -97,19 +104,24 @@ export interface LiveImportProgress {
    * `heartbeat`: the wait activity's latest heartbeat (fresh to the last Describe that changed
    * something); `query`: the workflow's own view (refreshed on status changes and milestones).
    */
-  readonly source: 'heartbeat' | 'query';
+  readonly source: 'heartbeat' | 'query' | 'result' | 'last-known';
   /** Attempt of the pending wait activity (one Describe per attempt), when there is one. */
   readonly activityAttempt?: number;
 }
 
+/** How long the `progress` query may take before the last known state answers instead. */
+const QUERY_DEADLINE_MS = 5_000;
+
 /**
- * Reads a running import's live progress without adding history: describes the workflow and
- * decodes the pending wait activity's heartbeat details with the client's data converter (codecs
- * included). Falls back to the `progress` query when no wait activity is pending (before the job
- * starts, between two waits, or after the end).
+ * Reads an import's progress without adding history: describes the workflow and decodes the
+ * pending wait activity's heartbeat details with the client's data converter (codecs included).
+ * Without a pending wait: a completed import answers from its result (no worker needed); a running
+ * one from the `progress` query; when no worker answers the query (none polls, or it failed) or the
+ * import failed, from the last known state: the progress in the failure's details, else the search
+ * attributes (`source: 'last-known'`, counts zero: only the status and job id are known).
  */
 export async function readImportProgress(client: Client, workflowId: string): Promise<LiveImportProgress> {
-  const handle = client.workflow.getHandle(workflowId);
+  const handle = client.workflow.getHandle<typeof fhirImportWorkflow>(workflowId);
   const description = await handle.describe();
   for (const pending of description.raw.pendingActivities ?? []) {
     const payloads = pending.heartbeatDetails?.payloads;
@@ -127,7 +139,62 @@ export async function readImportProgress(client: Client, workflowId: string): Pr
       activityAttempt: pending.attempt ?? undefined,
     };
   }
-  return { progress: await handle.query(progressQuery), source: 'query' };
+  if (description.status.name === 'COMPLETED') {
+    return { progress: (await handle.result()).progress, source: 'result' };
+  }
+  if (description.status.name === 'RUNNING') {
+    try {
+      const progress = await client.connection.withDeadline(Date.now() + QUERY_DEADLINE_MS, () =>
+        handle.query(progressQuery),
+      );
+      return { progress, source: 'query' };
+    } catch {
+      // No worker answers (none polls, or it is gone): the last known state below.
+    }
+  } else {
+    try {
+      await handle.result();
+    } catch (err) {
+      const progress = progressInFailure(err);
+      if (progress !== undefined) return { progress, source: 'last-known' };
+    }
+  }
+  return { progress: progressFromSearchAttributes(description), source: 'last-known' };
+}
+
+/** The `progress` a typed import failure carries in its details (abandoned, failed, cancelled). */
+function progressInFailure(err: unknown): FhirImportProgress | undefined {
+  for (let cause = err; cause instanceof Error; cause = cause.cause) {
+    const details = (cause as { details?: unknown }).details;
+    if (!Array.isArray(details)) continue;
+    for (const detail of details) {
+      const progress = (detail as { progress?: FhirImportProgress } | null)?.progress;
+      if (progress !== undefined && typeof progress === 'object' && 'counts' in progress) return progress;
+    }
+  }
+  return undefined;
+}
+
+/** What the search attributes say: the data store, the job and its status; no counts. */
+function progressFromSearchAttributes(description: WorkflowExecutionDescription): FhirImportProgress {
+  const attributes = description.typedSearchAttributes;
+  const jobId = attributes.get(HealthLakeJobId);
+  return {
+    datastoreId: attributes.get(HealthLakeDatastoreId) ?? '',
+    ...(jobId === undefined ? {} : { jobId }),
+    status: (attributes.get(HealthLakeJobStatus) ?? 'NOT_STARTED') as FhirImportProgress['status'],
+    counts: {
+      scannedFiles: 0,
+      scannedMb: 0,
+      importedFiles: 0,
+      resourcesScanned: 0,
+      resourcesImported: 0,
+      resourcesWithCustomerError: 0,
+      filesReadWithCustomerError: 0,
+      throughput: 0,
+    },
+    describeCalls: 0,
+  };
 }
 
 /**

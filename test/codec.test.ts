@@ -245,7 +245,7 @@ describe('temporal-healthlake codec-server', () => {
     assert.equal(await missing.exited, 2);
     assert.equal(
       missing.stderr().split('\n')[0],
-      `${CODEC_KEYS_ENV} must hold the keys, <id>=<base64>[,...]`,
+      `${CODEC_KEYS_ENV} must hold the keys, <id>=<base64>[,...] (see --help)`,
     );
     const malformed = run(['--port', '0'], { [CODEC_KEYS_ENV]: `${keysEnv},k2027` });
     assert.equal(await malformed.exited, 2);

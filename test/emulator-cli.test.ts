@@ -82,7 +82,7 @@ describe('temporal-healthlake emulator', () => {
     assert.ok(existsSync(join(dataDir, 'state.json')));
   });
 
-  it('rejects a bad flag with exit code 2 and the usage', async () => {
+  it('rejects a bad flag with exit code 2 and one line', async () => {
     const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'emulator', '--preset', 'slow'], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -90,7 +90,11 @@ describe('temporal-healthlake emulator', () => {
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const [code] = (await once(child, 'exit')) as [number | null];
     assert.equal(code, 2);
-    assert.match(stderr, /--preset "slow" must be one of aws, fast\nusage: temporal-healthlake emulator/);
+    // One line from the CLI's parser: the choices, in the order the help lists them.
+    assert.equal(
+      stderr,
+      "error: option '--preset <name>' argument 'slow' is invalid. Allowed choices are fast, aws. (see --help)\n",
+    );
   });
 
   it('survives SIGKILL mid-import: a new process on the same --data-dir finishes the job', async () => {

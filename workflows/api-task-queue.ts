@@ -117,7 +117,10 @@ async function guardUnpolled<T>(
         });
       }
       const untilFailMs = unpolledFailAfterMs > 0 ? unpolledFailAfterMs - unpolledForMs : checkIntervalMs;
-      await sleep(Math.max(1, Math.min(checkIntervalMs, untilFailMs)));
+      // Named for the UI's timeline (a timer summary is metadata: the command is the same).
+      await sleep(Math.max(1, Math.min(checkIntervalMs, untilFailMs)), {
+        summary: `recheck that a worker polls ${apiTaskQueue}`,
+      });
       const again = await localActivities.healthLakeApiTaskQueue({ apiTaskQueue });
       if (again.pollers === undefined || again.pollers > 0) {
         log.info('HealthLake API task queue is polled now', { apiTaskQueue });

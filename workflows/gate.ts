@@ -300,7 +300,9 @@ export async function healthLakeGateWorkflow(input: HealthLakeGateInput): Promis
     }
 
     if (!holder) {
-      await condition(() => queue.length > 0, settings.idleTimeoutMs);
+      await condition(() => queue.length > 0, settings.idleTimeoutMs, {
+        summary: 'idle: closes if no import asks for the data store',
+      });
       if (queue.length === 0) break;
       continue;
     }
@@ -389,7 +391,11 @@ export async function acquireHealthLakeGate(options: AcquireGateOptions): Promis
         request,
         settings: options.gateSettings,
       });
-    } while (!(await condition(() => grantedLeases.has(request.requestId), refreshMs)));
+    } while (
+      !(await condition(() => grantedLeases.has(request.requestId), refreshMs, {
+        summary: 'waiting for the data store gate to grant the lease',
+      }))
+    );
   } catch (err) {
     // Withdraw (or release, if the grant crossed our cancellation) so the queue moves on.
     await releaseHealthLakeGate({ gateWorkflowId: gateId, requestId: request.requestId });

@@ -1,12 +1,14 @@
 // The durable FHIR import: validate the input, start (or attach to) one HealthLake import job
 // exactly once, wait for a terminal status with a history that does not grow with the job's
 // duration, and return a typed result (or a typed failure).
+import { renderImportDetails } from './import-details';
 import {
   ActivityCancellationType,
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
   isCancellation,
+  log,
   patched,
   proxyActivities,
   setCurrentDetails,
@@ -80,35 +82,8 @@ function trimSlash(uri: string): string {
   return uri.replace(/\/+$/, '');
 }
 
-/** A markdown table of the live counts, for `setCurrentDetails` (the UI's "current details"). */
-function renderCurrentDetails(progress: FhirImportProgress): string {
-  const c = progress.counts;
-  const rows: Array<[string, string]> = [
-    ['status', progress.status],
-    ['job', progress.jobId ?? '(not started)'],
-    ['resources imported / scanned', `${c.resourcesImported} / ${c.resourcesScanned}`],
-    ['resources with errors', String(c.resourcesWithCustomerError)],
-    [
-      'files scanned / imported / unreadable',
-      `${c.scannedFiles} / ${c.importedFiles} / ${c.filesReadWithCustomerError}`,
-    ],
-    ['MB scanned', c.scannedMb.toFixed(2)],
-    ['throughput', String(c.throughput)],
-  ];
-  if (progress.percent !== undefined) rows.push(['percent', `${progress.percent} %`]);
-  if (progress.etaMs !== undefined) rows.push(['ETA', `${Math.round(progress.etaMs / 1000)} s`]);
-  rows.push(
-    ['Describe calls', String(progress.describeCalls)],
-    ['last change', progress.lastChangeAt ?? '-'],
-  );
-  return [
-    `**HealthLake import** on data store \`${progress.datastoreId}\``,
-    '',
-    '| | |',
-    '|---|---|',
-    ...rows.map(([k, v]) => `| ${k} | ${v} |`),
-  ].join('\n');
-}
+/** The UI's current details (workflows/import-details.ts). */
+const renderCurrentDetails = renderImportDetails;
 
 function invalidInput(messages: readonly string[], fields: readonly string[]): ApplicationFailure {
   return ApplicationFailure.create({
@@ -263,7 +238,9 @@ async function runImport(rawInput: FhirImportInput): Promise<FhirImportResult> {
     input.deadlineMs === undefined
       ? undefined
       : CancellationScope.nonCancellable(() =>
-          sleep(Math.max(1, input.deadlineMs! - workflowNowMs())).then(() => 'deadline' as const),
+          sleep(Math.max(1, input.deadlineMs! - workflowNowMs()), {
+            summary: `import deadline ${input.deadline}`,
+          }).then(() => 'deadline' as const),
         );
 
   // 1. Start or attach. Not cancellable: a workflow cancel while StartFHIRImportJob is in flight
@@ -339,6 +316,13 @@ async function runImport(rawInput: FhirImportInput): Promise<FhirImportResult> {
     { key: HealthLakeJobStatus, value: progress.status },
   ]);
   setCurrentDetails(renderCurrentDetails(progress));
+  // Ids and counts only (no file names, no content). The workflow logger is silent on replay.
+  log.info('HealthLake import job started', {
+    datastoreId: input.datastoreId,
+    jobId,
+    status: progress.status,
+    attached: input.existingJobId !== undefined,
+  });
   const abandoned = (): ImportAbandonedDetails => ({ datastoreId: input.datastoreId, jobId, progress });
   // Cancelled while the start was in flight: now the job id is known, fail naming it.
   if (CancellationScope.current().consideredCancelled)
@@ -415,7 +399,19 @@ async function runImport(rawInput: FhirImportInput): Promise<FhirImportResult> {
   }
 
   // 3. Terminal handling.
-  return finish(input, jobId, progress, last, workflowNowMs());
+  const result = finish(input, jobId, progress, last, workflowNowMs());
+  const counts = result.progress.counts;
+  log.info('HealthLake import finished', {
+    datastoreId: input.datastoreId,
+    jobId,
+    status: result.status,
+    resourcesImported: counts.resourcesImported,
+    resourcesScanned: counts.resourcesScanned,
+    resourcesWithCustomerError: counts.resourcesWithCustomerError,
+    describeCalls: result.describeCalls,
+    durationMs: result.durationMs,
+  });
+  return result;
 }
 
 function finish(

@@ -31,7 +31,12 @@ import {
   type PipelineGateOption,
   type PipelineHandoffOptions,
 } from './pipeline-types';
-import { fhirImportWorkflowId, type FhirImportInput, type FhirImportResult } from './types';
+import {
+  fhirImportWorkflowId,
+  importStaticSummary,
+  type FhirImportInput,
+  type FhirImportResult,
+} from './types';
 
 export * from './pipeline-types';
 
@@ -87,7 +92,8 @@ async function importOnce(
       // Nor does a cancelled one: HealthLake cannot cancel an import, so the import keeps following
       // its job to the end, and the gate (guarded by the import) keeps the data store until then.
       cancellationType: ChildWorkflowCancellationType.ABANDON,
-      staticSummary: `FHIR import into data store ${input.datastoreId}`,
+      // The same summary and details as an import started by startFhirImport.
+      ...importStaticSummary(input),
     });
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
