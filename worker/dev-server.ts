@@ -63,6 +63,8 @@ export async function freePort(): Promise<number> {
 }
 
 const POLL_INTERVAL_MS = 200;
+/** How much of the server's stderr an error keeps, from its start and from its end. */
+const STDERR_KEPT_CHARS = 2_000;
 
 async function waitUntilServing(
   address: string,
@@ -74,7 +76,9 @@ async function waitUntilServing(
   let lastError: unknown;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) {
-      throw new Error(`temporal dev server exited with code ${child.exitCode} before serving: ${stderr()}`);
+      throw new DevServerExitedError(
+        `temporal dev server exited with code ${child.exitCode} before serving: ${stderr()}`,
+      );
     }
     try {
       const connection = await Connection.connect({ address, connectTimeout: 2_000 });
@@ -119,8 +123,32 @@ export function stopChild(child: ChildProcess): Promise<void> {
 export async function startTemporalDevServer(
   options: TemporalDevServerOptions = {},
 ): Promise<TemporalDevServer> {
+  // A server that dies before serving on a port we picked ourselves (another process took that
+  // port, or one of the ports the server picks for its internal services, between our check and
+  // its bind) is started again on fresh ports; a port the caller chose is tried once.
+  const attempts = options.port === undefined ? DEV_SERVER_START_ATTEMPTS : 1;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startDevServerOnce(options, options.port ?? (await freePort()));
+    } catch (err) {
+      if (!(err instanceof DevServerExitedError) || attempt >= attempts) throw err;
+    }
+  }
+}
+
+/** Tries of {@link startTemporalDevServer} on fresh ports when the server exits before serving. */
+const DEV_SERVER_START_ATTEMPTS = 3;
+
+/** The dev server process ended before it answered gRPC. */
+class DevServerExitedError extends Error {
+  override readonly name = 'DevServerExitedError';
+}
+
+async function startDevServerOnce(
+  options: TemporalDevServerOptions,
+  port: number,
+): Promise<TemporalDevServer> {
   const cli = resolveTool(TEMPORAL_CLI, options.tool);
-  const port = options.port ?? (await freePort());
   const namespace = options.namespace ?? 'default';
   const uiPort = options.ui ? (options.uiPort ?? port + 1000) : undefined;
   const args = [
@@ -149,13 +177,22 @@ export async function startTemporalDevServer(
     args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
   }
   const child = spawn(cli.path, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
+  // The head keeps a Go panic's cause, the tail its last words.
+  let stderrHead = '';
+  let stderrTail = '';
+  let stderrChars = 0;
   child.stderr?.on('data', (chunk: Buffer) => {
-    stderr = (stderr + chunk.toString()).slice(-4_000);
+    const text = chunk.toString();
+    stderrChars += text.length;
+    if (stderrHead.length < STDERR_KEPT_CHARS)
+      stderrHead += text.slice(0, STDERR_KEPT_CHARS - stderrHead.length);
+    stderrTail = (stderrTail + text).slice(-STDERR_KEPT_CHARS);
   });
+  const stderr = (): string =>
+    stderrChars <= STDERR_KEPT_CHARS ? stderrHead : `${stderrHead}\n...\n${stderrTail}`;
   const address = `127.0.0.1:${port}`;
   try {
-    await waitUntilServing(address, child, options.startupTimeoutMs ?? 60_000, () => stderr);
+    await waitUntilServing(address, child, options.startupTimeoutMs ?? 60_000, stderr);
   } catch (err) {
     await stopChild(child);
     throw err;

@@ -62,12 +62,24 @@ export function uniqueName(label: string): string {
 
 export async function startImportTestStack(): Promise<ImportTestStack> {
   quietTemporalRuntime();
-  const [temporal, local, bundle] = await Promise.all([
+  const starting = [
     createLocalTestEnv({ searchAttributes: importSearchAttributes }),
     // Quota raised: millisecond polling would hit the 10 TPS Describe quota; throttling has its own test.
     startLocalHealthLake({ quotas: { describeList: { ratePerSecond: 1_000, burst: 1_000 } } }),
     bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quietBundlerLogger }),
-  ]);
+  ] as const;
+  const started = await Promise.allSettled(starting);
+  const failed = started.find((outcome) => outcome.status === 'rejected');
+  if (failed) {
+    // Stop what did start, or its processes keep this test file from ever exiting.
+    const [temporalStarted, localStarted] = started;
+    await Promise.allSettled([
+      temporalStarted.status === 'fulfilled' ? temporalStarted.value.teardown() : undefined,
+      localStarted.status === 'fulfilled' ? localStarted.value.stop() : undefined,
+    ]);
+    throw failed.reason;
+  }
+  const [temporal, local, bundle] = await Promise.all(starting);
   await ensureBucket(local.s3, BUCKET);
   const healthLake = new HealthLake({
     endpoint: local.emulator.url,
