@@ -9,6 +9,7 @@ import {
 import type { ActivitySerializationContext, Payload } from '@temporalio/common';
 import type { fhirImportWorkflow } from '../workflows/import';
 import { validateFhirImportInput, type FhirImportInputError } from '../workflows/import-input';
+import { ZERO_COUNTS } from '../workflows/poll-policy';
 import {
   fhirImportWorkflowId,
   HealthLakeDatastoreId,
@@ -183,16 +184,7 @@ function progressFromSearchAttributes(description: WorkflowExecutionDescription)
     datastoreId: attributes.get(HealthLakeDatastoreId) ?? '',
     ...(jobId === undefined ? {} : { jobId }),
     status: (attributes.get(HealthLakeJobStatus) ?? 'NOT_STARTED') as FhirImportProgress['status'],
-    counts: {
-      scannedFiles: 0,
-      scannedMb: 0,
-      importedFiles: 0,
-      resourcesScanned: 0,
-      resourcesImported: 0,
-      resourcesWithCustomerError: 0,
-      filesReadWithCustomerError: 0,
-      throughput: 0,
-    },
+    counts: ZERO_COUNTS,
     describeCalls: 0,
   };
 }

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { formatEtaMs, renderImportDetails } from '../workflows/import-details';
+import { ZERO_COUNTS } from '../workflows/poll-policy';
 
 describe('renderImportDetails', () => {
   it('an aligned block with units and rounded numbers', () => {
@@ -50,16 +51,7 @@ describe('renderImportDetails', () => {
     const text = renderImportDetails({
       datastoreId: 'd',
       status: 'NOT_STARTED',
-      counts: {
-        scannedFiles: 0,
-        scannedMb: 0,
-        importedFiles: 0,
-        resourcesScanned: 0,
-        resourcesImported: 0,
-        resourcesWithCustomerError: 0,
-        filesReadWithCustomerError: 0,
-        throughput: 0,
-      },
+      counts: ZERO_COUNTS,
       describeCalls: 0,
     });
     assert.ok(text.includes('\njob                 (not started)\n'), text);
