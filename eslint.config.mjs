@@ -9,7 +9,9 @@ const nodeBuiltins = builtinModules.flatMap((m) => [m, `node:${m}`]);
 
 export default tseslint.config(
   // .ci/packed-app/ is compiled (strict) against the packed package by .ci/packed-app.sh, not from this tree.
-  { ignores: ['node_modules/', 'dist/', 'emulator/dist/', '.tools/', '.local/', '.ci/', 'eslint.config.mjs'] },
+  {
+    ignores: ['node_modules/', 'dist/', 'emulator/dist/', '.tools/', '.local/', '.ci/', 'eslint.config.mjs'],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   prettier,
