@@ -85,9 +85,16 @@ largest="$(du -sk node_modules/* node_modules/@*/* 2>/dev/null | sort -rn | head
 rm -rf node_modules package-lock.json
 npm install --prefer-offline --no-audit --no-fund --loglevel=error --omit=peer "$tarball"
 own_kb=$(du -sk node_modules | cut -f1)
+# For comparison, a Temporal app without this library: the same @temporalio peers alone.
+peers="$(node -p "Object.entries(require('$repo/package.json').peerDependencies).filter(([n]) => n.startsWith('@temporalio/')).map(([n, v]) => n + '@' + v).join(' ')")"
+rm -rf node_modules package-lock.json
+# shellcheck disable=SC2086 # one word per package
+npm install --prefer-offline --no-audit --no-fund --loglevel=error $peers
+bare_kb=$(du -sk node_modules | cut -f1)
 mib() { awk -v kb="$1" 'BEGIN { printf "%.1f MiB (%.1f MB)", kb / 1024, kb * 1024 / 1e6 }'; }
 echo "library app (the library alone + its required peers, no emulator): node_modules $(mib "$lib_total_kb")"
 echo "library app:   the library + its own non-peer dependencies (AWS SDK clients, commander): $(mib "$own_kb")"
 echo "library app:   @temporalio/* (peers; core-bridge ships native binaries for 5 platforms): $(mib "$temporal_kb")"
 echo "library app:   the rest (what the Temporal SDK itself depends on: webpack, swc, protobufjs, ...): $(mib $((lib_total_kb - own_kb - temporal_kb)))"
+echo "library app:   a Temporal app without this library (the same @temporalio peers alone): $(mib "$bare_kb"); the library adds $(mib $((lib_total_kb - bare_kb)))"
 echo "library app: largest: $largest"

@@ -9,21 +9,22 @@ export interface Command {
   run(args: string[]): Promise<number>;
 }
 
-const setupCommand: Command = {
+type LocalTools = typeof import('../worker/local-tools');
+
+const setupCommand = ({ MOTO_SERVER, resolveTool, TEMPORAL_CLI }: LocalTools): Command => ({
   summary: 'find or install the local tools (Temporal CLI, moto S3 server) into .tools/',
   async run() {
-    const { MOTO_SERVER, resolveTool, TEMPORAL_CLI } =
-      require('../worker/local-tools') as typeof import('../worker/local-tools');
     for (const spec of [TEMPORAL_CLI, MOTO_SERVER]) {
       const tool = resolveTool(spec);
       console.log(`${spec.executable}: ${tool.path} (${tool.source})`);
     }
     return 0;
   },
-};
+});
 
 export const commands: Record<string, () => Command> = {
-  setup: () => setupCommand,
+  // Loads the tool specs (and through them healthlake-emulator's installer) before it runs.
+  setup: () => setupCommand(require('../worker/local-tools') as LocalTools),
   demo: () => (require('./demo') as typeof import('./demo')).demoCommand,
   'codec-server': () => (require('./codec-server') as typeof import('./codec-server')).codecServerCommand,
 };
