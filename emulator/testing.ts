@@ -21,18 +21,7 @@ import { startS3Server, type S3ServerHandle } from './s3-server';
 export { startEmulator, type EmulatorHandle, type EmulatorOptions } from './index';
 export { startS3Server, S3ServerStartError, type S3ServerHandle, type S3ServerOptions } from './s3-server';
 export { createS3Client, ensureBucket, LOCAL_S3_CREDENTIALS, type CreateS3ClientOptions } from './s3';
-export {
-  generateFhirData,
-  writeFhirDataToDir,
-  writeFhirDataToS3,
-  GenerateFhirOptionError,
-  BrokenLineKind,
-  type GenerateFhirOptions,
-  type GeneratedFhirData,
-  type GeneratedFile,
-  type GeneratedFhirCounts,
-  type WriteFhirDataOptions,
-} from './fhir/generate';
+export * from './fhir';
 export {
   resolveTool,
   ToolNotFoundError,

@@ -11,6 +11,18 @@ import { startS3Server, type S3ServerHandle } from '../emulator/s3-server';
 
 const { createS3Client, ensureBucket, listObjectKeys, putObjectText } = emulatorS3;
 
+// One moto server for the file; each describe works in its own bucket.
+let server: S3ServerHandle;
+let s3: S3Client;
+before(async () => {
+  server = await startS3Server();
+  s3 = createS3Client({ endpoint: server.endpoint });
+});
+after(async () => {
+  s3?.destroy();
+  await server?.stop();
+});
+
 for (const [where, { joinS3Key, listObjects, parseS3Uri, readObjectLines, S3UriError, splitLines }] of [
   ['emulator/s3.ts', emulatorS3],
   ['activities/s3.ts', libraryS3],
@@ -81,19 +93,8 @@ for (const [where, { joinS3Key, listObjects, parseS3Uri, readObjectLines, S3UriE
   });
 
   describe(`${where}: lines and listings on a real S3-compatible server (moto)`, () => {
-    let server: S3ServerHandle;
-    let s3: S3Client;
-    const bucket = `s3-lines-${process.pid}`;
-
-    before(async () => {
-      server = await startS3Server();
-      s3 = createS3Client({ endpoint: server.endpoint });
-      await ensureBucket(s3, bucket);
-    });
-    after(async () => {
-      s3?.destroy();
-      await server?.stop();
-    });
+    const bucket = `s3-lines-${where.split('/')[0]}-${process.pid}`;
+    before(() => ensureBucket(s3, bucket));
 
     it('streams the lines of a multi-megabyte object in order', async () => {
       const lineCount = 40_000;
@@ -126,19 +127,8 @@ for (const [where, { joinS3Key, listObjects, parseS3Uri, readObjectLines, S3UriE
 }
 
 describe('real S3-compatible server (moto)', () => {
-  let server: S3ServerHandle;
-  let s3: S3Client;
   const bucket = `s3-test-${process.pid}`;
-
-  before(async () => {
-    server = await startS3Server();
-    s3 = createS3Client({ endpoint: server.endpoint });
-    await ensureBucket(s3, bucket);
-  });
-  after(async () => {
-    s3?.destroy();
-    await server?.stop();
-  });
+  before(() => ensureBucket(s3, bucket));
 
   it('binds 127.0.0.1 and creates buckets idempotently', async () => {
     assert.match(server.endpoint, /^http:\/\/127\.0\.0\.1:\d+$/);

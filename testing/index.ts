@@ -16,45 +16,9 @@ export {
   type DevServerSearchAttributeType,
   type LocalTestEnv,
 } from '../worker/dev-server';
-export {
-  resolveTool,
-  ToolNotFoundError,
-  TEMPORAL_CLI,
-  MOTO_SERVER,
-  type ResolveToolOptions,
-  type ResolvedTool,
-  type ToolSpec,
-} from '../worker/local-tools';
+export { TEMPORAL_CLI } from '../worker/local-tools';
 export { EmulatorNotInstalledError } from './emulator-peer';
 
-// S3 and HealthLake (from healthlake-emulator): moto, the emulator on it, SDK clients, job pollers;
-// FHIR R4 test data: deterministic bundles with optional deliberately broken lines.
-export {
-  startS3Server,
-  S3ServerStartError,
-  type S3ServerHandle,
-  type S3ServerOptions,
-  createS3Client,
-  ensureBucket,
-  LOCAL_S3_CREDENTIALS,
-  type CreateS3ClientOptions,
-  startLocalHealthLake,
-  healthLakeClientFor,
-  waitForImportJob,
-  waitForExportJob,
-  waitForDatastore,
-  type LocalHealthLake,
-  startEmulator,
-  type EmulatorHandle,
-  type EmulatorOptions,
-  generateFhirData,
-  writeFhirDataToDir,
-  writeFhirDataToS3,
-  GenerateFhirOptionError,
-  BrokenLineKind,
-  type GenerateFhirOptions,
-  type GeneratedFhirData,
-  type GeneratedFile,
-  type GeneratedFhirCounts,
-  type WriteFhirDataOptions,
-} from 'healthlake-emulator/testing';
+// Everything of healthlake-emulator/testing: moto S3 server, the emulator on it, SDK clients, job
+// pollers, the FHIR R4 generator and validator, the PyPI tool installer.
+export * from 'healthlake-emulator/testing';
