@@ -83,11 +83,13 @@ temporal_kb=$(du -sk node_modules/@temporalio | cut -f1)
 largest="$(du -sk node_modules/* node_modules/@*/* 2>/dev/null | sort -rn | head -6 | awk '{printf "%s %.1f MiB; ", $2, $1/1024}')"
 # The library and its own dependencies only: the same install without the peers.
 rm -rf node_modules package-lock.json
+echo '{ "name": "library-app", "version": "1.0.0", "private": true, "type": "commonjs" }' > package.json
 npm install --prefer-offline --no-audit --no-fund --loglevel=error --omit=peer "$tarball"
 own_kb=$(du -sk node_modules | cut -f1)
 # For comparison, a Temporal app without this library: the same @temporalio peers alone.
 peers="$(node -p "Object.entries(require('$repo/package.json').peerDependencies).filter(([n]) => n.startsWith('@temporalio/')).map(([n, v]) => n + '@' + v).join(' ')")"
 rm -rf node_modules package-lock.json
+echo '{ "name": "temporal-app", "version": "1.0.0", "private": true, "type": "commonjs" }' > package.json
 # shellcheck disable=SC2086 # one word per package
 npm install --prefer-offline --no-audit --no-fund --loglevel=error $peers
 bare_kb=$(du -sk node_modules | cut -f1)
