@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Command as Program, CommanderError, Option } from 'commander';
 import type { Command as Subcommand } from './commands';
 import { CommandFailed, ExitCode, UsageError } from './errors';
-import { EmulatorNotInstalledError, loadEmulator } from '../testing/emulator-peer';
+import { EmulatorNotInstalledError, loadEmulator, loadOptionalEmulator } from '../testing/emulator-peer';
 import type { ConnectionFlags, ImportFlags, ListFlags, RegisterFlags, StatusFlags } from './operate';
 
 /** Where `temporal-healthlake worker` polls by default (worker/config.ts). */
@@ -19,17 +19,8 @@ const DEFAULT_TASK_QUEUE = 'healthlake-import';
 const operate = (): typeof import('./operate') => require('./operate') as typeof import('./operate');
 
 /** healthlake-emulator's commands (a light module: flags and summaries), or undefined when it is not installed. */
-function emulatorCli(): typeof import('healthlake-emulator/cli') | undefined {
-  try {
-    return loadEmulator(
-      '',
-      () => require('healthlake-emulator/cli') as typeof import('healthlake-emulator/cli'),
-    );
-  } catch (err) {
-    if (err instanceof EmulatorNotInstalledError) return undefined;
-    throw err;
-  }
-}
+const emulatorCli = (): typeof import('healthlake-emulator/cli') | undefined =>
+  loadOptionalEmulator(() => require('healthlake-emulator/cli') as typeof import('healthlake-emulator/cli'));
 
 const NAME = 'temporal-healthlake';
 

@@ -37,10 +37,17 @@ function isEmulatorMissing(err: unknown): boolean {
  * const cli = loadEmulator('the emulator command', () => require('healthlake-emulator/cli'));
  */
 export function loadEmulator<T>(feature: string, load: () => T): T {
+  const loaded = loadOptionalEmulator(load);
+  if (loaded === undefined) throw new EmulatorNotInstalledError(feature);
+  return loaded;
+}
+
+/** Runs `load` and resolves `undefined` when `healthlake-emulator` is not installed (an optional feature). */
+export function loadOptionalEmulator<T>(load: () => T): T | undefined {
   try {
     return load();
   } catch (err) {
-    if (isEmulatorMissing(err)) throw new EmulatorNotInstalledError(feature);
+    if (isEmulatorMissing(err)) return undefined;
     throw err;
   }
 }
