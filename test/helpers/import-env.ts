@@ -200,7 +200,7 @@ export async function startImportTestStack(options: ImportTestStackOptions = {})
   };
 }
 
-const quietBundlerLogger = {
+export const quietBundlerLogger = {
   log: () => undefined,
   trace: () => undefined,
   debug: () => undefined,
