@@ -108,3 +108,39 @@ async function loadOptional<T>(moduleName: string): Promise<T> {
     throw err;
   }
 }
+
+/** Tracing set up from the OpenTelemetry environment variables, for `worker/main.ts`. */
+export interface TracingFromEnv {
+  readonly options: HealthLakeTracingOptions;
+  /** Where spans are sent (OTLP over HTTP, JSON). */
+  readonly url: string;
+  /** Sends the spans still buffered and stops the exporter. */
+  shutdown(): Promise<void>;
+}
+
+/**
+ * The worker's tracing from the standard OpenTelemetry variables: on when
+ * `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` (used as is) or `OTEL_EXPORTER_OTLP_ENDPOINT` (+ `/v1/traces`)
+ * is set and `OTEL_TRACES_EXPORTER` is not `none`; spans go in batches over OTLP/HTTP (JSON) with
+ * `service.name` = `OTEL_SERVICE_NAME` (default {@link DEFAULT_TRACING_SERVICE_NAME}). Needs
+ * `@opentelemetry/exporter-trace-otlp-http@0.57` beside {@link TRACING_PACKAGES}. Undefined when off.
+ */
+export async function tracingFromEnv(env: NodeJS.ProcessEnv): Promise<TracingFromEnv | undefined> {
+  const traces = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim();
+  const base = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim();
+  if ((!traces && !base) || env.OTEL_TRACES_EXPORTER?.trim() === 'none') return undefined;
+  const url = traces || `${base!.replace(/\/+$/, '')}/v1/traces`;
+  const { OTLPTraceExporter } = await loadOptional<typeof import('@opentelemetry/exporter-trace-otlp-http')>(
+    '@opentelemetry/exporter-trace-otlp-http',
+  );
+  const { BatchSpanProcessor } = await loadOptional<typeof import('@opentelemetry/sdk-trace-base')>(
+    '@opentelemetry/sdk-trace-base',
+  );
+  const { Resource } =
+    await loadOptional<typeof import('@opentelemetry/resources')>('@opentelemetry/resources');
+  const spanProcessor = new BatchSpanProcessor(new OTLPTraceExporter({ url }));
+  const resource = new Resource({
+    'service.name': env.OTEL_SERVICE_NAME?.trim() || DEFAULT_TRACING_SERVICE_NAME,
+  });
+  return { options: { spanProcessor, resource }, url, shutdown: () => spanProcessor.shutdown() };
+}

@@ -63,6 +63,11 @@ export interface ImportTestStack {
    * held report as Describe answers it: counts that stay put until `jobs.release(jobId)`.
    */
   holdJobMidRun<T>(datastoreId: string, start: () => Promise<T>): Promise<HeldJob<T>>;
+  /**
+   * The environment of a worker/main.ts process on this stack (see helpers/worker-process.ts):
+   * server, task queue, emulator endpoint and region, a rate limit that does not slow tests.
+   */
+  workerProcessEnv(taskQueue: string): Record<string, string>;
   stop(): Promise<void>;
 }
 
@@ -192,6 +197,15 @@ export async function startImportTestStack(options: ImportTestStackOptions = {})
         new DescribeFHIRImportJobCommand({ DatastoreId: datastoreId, JobId: jobId }),
       );
       return { started, jobId, report: described.ImportJobProperties!.JobProgressReport! };
+    },
+    workerProcessEnv(taskQueue) {
+      return {
+        TEMPORAL_ADDRESS: temporal.server!.address,
+        TEMPORAL_TASK_QUEUE: taskQueue,
+        HEALTHLAKE_ENDPOINT: local.emulator.url,
+        AWS_REGION: local.emulator.region,
+        HEALTHLAKE_API_ACTIVITIES_PER_SECOND: '200',
+      };
     },
     async stop() {
       healthLake.destroy();
