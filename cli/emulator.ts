@@ -3,8 +3,8 @@
 // must fix (bad flag, busy port, corrupt state) exits 2 with one line, and a moto it started never
 // outlives it: it is stopped on every exit path, signals during start-up included.
 import { constants as osConstants } from 'node:os';
-import { parseArgs } from 'node:util';
 import type { Command } from './commands';
+import { parseFlags, parsePortFlag } from './flags';
 import {
   EmulatorStartError,
   PRESETS,
@@ -67,27 +67,15 @@ function startProblem(err: unknown): string | undefined {
 export const emulatorCommand: Command = {
   summary: 'run the local HealthLake emulator on 127.0.0.1 (starts moto when no --s3-endpoint)',
   async run(args) {
-    let values;
-    try {
-      ({ values } = parseArgs({
-        args,
-        strict: true,
-        options: {
-          port: { type: 'string', default: String(DEFAULT_PORT) },
-          'data-dir': { type: 'string' },
-          's3-endpoint': { type: 'string' },
-          preset: { type: 'string', default: 'fast' },
-        },
-      }));
-    } catch (err) {
-      console.error(`emulator: ${err instanceof Error ? err.message : String(err)} (see --help)`);
-      return EXIT_USAGE;
-    }
-    const port = Number(values.port);
-    if (values.port.trim() === '' || !Number.isInteger(port) || port < 0 || port > 65_535) {
-      console.error(`emulator: --port "${values.port}" must be an integer in 0..65535 (see --help)`);
-      return EXIT_USAGE;
-    }
+    const values = parseFlags('emulator: ', args, {
+      port: { type: 'string', default: String(DEFAULT_PORT) },
+      'data-dir': { type: 'string' },
+      's3-endpoint': { type: 'string' },
+      preset: { type: 'string', default: 'fast' },
+    });
+    if (values === undefined) return EXIT_USAGE;
+    const port = parsePortFlag('emulator: ', values.port);
+    if (port === undefined) return EXIT_USAGE;
     if (!isPreset(values.preset)) {
       console.error(
         `emulator: --preset "${values.preset}" must be one of ${Object.keys(PRESETS).join(', ')} (see --help)`,

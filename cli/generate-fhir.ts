@@ -1,8 +1,8 @@
 // `temporal-healthlake generate-fhir`: writes deterministic synthetic FHIR R4 NDJSON to a local
 // folder or an S3 prefix and prints the exact counts a later import should report. Progress goes
 // to stderr (every --progress-every patients, and per file written) so stdout stays one JSON.
-import { parseArgs } from 'node:util';
 import type { Command } from './commands';
+import { parseFlags } from './flags';
 import {
   generateFhirData,
   GenerateFhirOptionError,
@@ -39,26 +39,17 @@ function numberFlag(name: string, text: string | undefined): number | undefined 
 export const generateFhirCommand: Command = {
   summary: 'write synthetic FHIR R4 NDJSON (linked, deterministic) to a folder or s3:// prefix',
   async run(args) {
-    let values;
-    try {
-      ({ values } = parseArgs({
-        args,
-        strict: true,
-        options: {
-          patients: { type: 'string' },
-          out: { type: 'string' },
-          'invalid-rate': { type: 'string' },
-          seed: { type: 'string' },
-          's3-endpoint': { type: 'string' },
-          'max-file-bytes': { type: 'string' },
-          'resources-per-file': { type: 'string' },
-          'progress-every': { type: 'string' },
-        },
-      }));
-    } catch (err) {
-      console.error(`generate-fhir: ${err instanceof Error ? err.message : String(err)} (see --help)`);
-      return 2;
-    }
+    const values = parseFlags('generate-fhir: ', args, {
+      patients: { type: 'string' },
+      out: { type: 'string' },
+      'invalid-rate': { type: 'string' },
+      seed: { type: 'string' },
+      's3-endpoint': { type: 'string' },
+      'max-file-bytes': { type: 'string' },
+      'resources-per-file': { type: 'string' },
+      'progress-every': { type: 'string' },
+    });
+    if (values === undefined) return 2;
     if (values.patients === undefined || values.out === undefined) {
       console.error(`generate-fhir: --patients and --out are required (see --help)`);
       return 2;
