@@ -147,9 +147,20 @@ describe('Temporal UI: a waiting import reads as waiting', () => {
 
       // The pending wait: its last failure is the benign "waiting" message, never a stack trace.
       await page.getByText('Pending Activities').first().click();
-      await page.getByText('Last Failure', { exact: true }).first().waitFor({ timeout: 60_000 });
       await page.getByText('Heartbeat Details', { exact: true }).first().waitFor({ timeout: 60_000 });
-      const pendingText = await page.locator('body').innerText();
+      // A wait that has just handed counts back to the workflow is a fresh activity whose first
+      // retry (and so its Last Failure) is a second away: read the tab again until it is there.
+      const pendingUrl = page.url();
+      const pendingText = await waitFor(
+        async () => {
+          const text = await page.locator('body').innerText();
+          if (!text.includes('Last Failure')) await page.goto(pendingUrl);
+          return text;
+        },
+        (text) => text.includes('Last Failure') && text.includes('Heartbeat Details'),
+        'the pending wait with its Last Failure',
+        { stepMs: 500 },
+      );
       await shot(page, 'import-pending-activity.png');
       assert.ok(
         pendingText.includes(
