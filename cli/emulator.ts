@@ -77,6 +77,7 @@ export const emulatorCommand: Command = {
           'data-dir': { type: 'string' },
           's3-endpoint': { type: 'string' },
           preset: { type: 'string', default: 'fast' },
+          'events-sqs-queue-url': { type: 'string' },
         },
       }));
     } catch (err) {
@@ -95,8 +96,10 @@ export const emulatorCommand: Command = {
       return EXIT_USAGE;
     }
     let givenS3Endpoint: string | undefined;
+    let eventsQueueUrl: string | undefined;
     try {
       givenS3Endpoint = checkHttpEndpoint('--s3-endpoint', values['s3-endpoint']);
+      eventsQueueUrl = checkHttpEndpoint('--events-sqs-queue-url', values['events-sqs-queue-url']);
     } catch (err) {
       if (!(err instanceof EndpointConfigError)) throw err;
       console.error(`emulator: ${err.message}`);
@@ -124,6 +127,7 @@ export const emulatorCommand: Command = {
         dataDir: values['data-dir'],
         s3Endpoint,
         preset: values.preset,
+        ...(eventsQueueUrl === undefined ? {} : { eventsSqsQueueUrl: eventsQueueUrl }),
       });
       stop.signal.throwIfAborted();
       console.log(`HealthLake emulator listening on ${emulator.url}`);
@@ -131,6 +135,8 @@ export const emulatorCommand: Command = {
       console.log(
         `state: ${values['data-dir'] ?? 'in memory'}; preset: ${values.preset}; control API: ${emulator.url}/_emulator/`,
       );
+      if (eventsQueueUrl !== undefined)
+        console.log(`job events (EventBridge envelopes) to SQS ${eventsQueueUrl}`);
       console.log(`${await stop.stopped}: stopping`);
       return 0;
     } catch (err) {

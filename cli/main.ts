@@ -265,6 +265,10 @@ export function buildProgram(rawArgs: readonly string[], setExit: (code: number)
         .option('--port <n>', 'port on 127.0.0.1 (0 = any free port)', '4566')
         .option('--data-dir <dir>', 'keep state here across restarts (default: in memory)')
         .option('--s3-endpoint <url>', 'an S3-compatible server (default: start moto)')
+        .option(
+          '--events-sqs-queue-url <url>',
+          "send HealthLake's EventBridge job events to this SQS queue (default: no events)",
+        )
         .addOption(
           new Option(
             '--preset <name>',
@@ -275,6 +279,7 @@ export function buildProgram(rawArgs: readonly string[], setExit: (code: number)
         ),
     'emulator --port 4566 --data-dir .local/hl',
     'emulator --preset aws   # realistic AWS pacing',
+    'emulator --s3-endpoint http://127.0.0.1:5000 --events-sqs-queue-url http://127.0.0.1:5000/123456789012/healthlake-events',
   );
   legacy(
     'generate-fhir',
