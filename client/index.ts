@@ -208,3 +208,5 @@ async function decodeHeartbeat(
 export * from './codec';
 export * from './codec-server';
 export * from '../workflows/contract';
+export * from './event-relay';
+export * from './events-setup';

@@ -436,6 +436,7 @@ async function runImport(rawInput: FhirImportInput): Promise<FhirImportResult> {
       }
       // Events for this job are arriving: polling is only the safety net (long, backing off).
       const eventsLive = !eventsFailed && jobEventStatus() !== undefined && eventsPatched();
+      if (eventsLive) noteEvents();
       const waitPolicy = eventsLive ? eventSafetyNetPolicy(policy) : policy;
       const firstDelayMs = eventsLive
         ? waitPolicy.minDelayMs
@@ -470,16 +471,36 @@ async function runImport(rawInput: FhirImportInput): Promise<FhirImportResult> {
           ...(last?.inProgressSince === undefined ? {} : { inProgressSince: last.inProgressSince }),
         }),
       );
+      // Wake on an event that announces the end, or on the first event of a wait polling on the
+      // normal schedule (to switch it to the safety net: a job can sit SUBMITTED or QUEUED for
+      // minutes, and the normal schedule would describe it all that time).
+      const firstEventPending = (): boolean =>
+        !eventsLive && !eventsFailed && jobEventStatus() !== undefined;
       let settled = false;
       const woken = await Promise.race([
         poll,
-        condition(() => settled || terminalEventPending()).then(() => 'event' as const),
+        condition(() => settled || terminalEventPending() || firstEventPending()).then(
+          () => 'event' as const,
+        ),
       ]);
       settled = true; // lets the losing condition resolve instead of lingering
       if (woken === 'event' && eventsPatched()) {
         pollScope.cancel();
         poll.catch(() => undefined); // cancelled on purpose; nothing waits for it any more
-        await describeForEvent();
+        if (terminalEventPending()) {
+          await describeForEvent();
+        } else {
+          // A status the event announced ahead of ours (In Progress while we know Submitted) is
+          // taken as is: no Describe for it (counts come with the end, or the safety net).
+          const announced = jobEventStatus()!;
+          if (importEventRank(announced) > importEventRank(progress.status)) {
+            progress = { ...progress, status: announced };
+            upsertSearchAttributes([{ key: HealthLakeJobStatus, value: announced }]);
+            progressReturns = 0;
+            describeCallsAtChange = progress.describeCalls;
+          }
+          noteEvents();
+        }
         continue;
       }
       const snapshot = woken === 'event' ? await poll : woken;

@@ -92,16 +92,16 @@ export function importEventRank(status: ImportJobStatus | 'NOT_STARTED'): number
  * The poll policy of a wait while job events arrive: polling is only the safety net for an event
  * that never comes (a relay that is down, a rule or target that stopped delivering), so the first
  * Describe waits `eventSafetyNetDelayMs` and later ones back off by `multiplier` up to
- * {@link EVENT_SAFETY_NET_MAX_FACTOR} times it. Every other setting stays.
+ * {@link EVENT_SAFETY_NET_MAX_FACTOR} times it, whatever the normal schedule's floor and cap (a
+ * QUEUED job included). Every other setting stays.
  */
 export function eventSafetyNetPolicy(policy: PollPolicy): PollPolicy {
   const first = policy.eventSafetyNetDelayMs ?? DEFAULT_EVENT_SAFETY_NET_DELAY_MS;
-  const floor = Math.max(first, policy.minDelayMs);
   return {
     ...policy,
-    initialDelayMs: floor,
-    minDelayMs: floor,
-    maxDelayMs: Math.max(policy.maxDelayMs, floor * EVENT_SAFETY_NET_MAX_FACTOR),
-    queuedDelayMs: Math.max(policy.queuedDelayMs, floor),
+    initialDelayMs: first,
+    minDelayMs: first,
+    maxDelayMs: first * EVENT_SAFETY_NET_MAX_FACTOR,
+    queuedDelayMs: first,
   };
 }

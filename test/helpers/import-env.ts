@@ -60,12 +60,20 @@ export function uniqueName(label: string): string {
   return `${label}-${process.pid}-${Date.now().toString(36)}-${unique}`;
 }
 
-export async function startImportTestStack(): Promise<ImportTestStack> {
+export interface ImportTestStackOptions {
+  /** Create this SQS queue on moto and have the emulator send job events to it. @default no events */
+  readonly eventsQueueName?: string;
+}
+
+export async function startImportTestStack(options: ImportTestStackOptions = {}): Promise<ImportTestStack> {
   quietTemporalRuntime();
   const starting = [
     createLocalTestEnv({ searchAttributes: importSearchAttributes }),
     // Quota raised: millisecond polling would hit the 10 TPS Describe quota; throttling has its own test.
-    startLocalHealthLake({ quotas: { describeList: { ratePerSecond: 1_000, burst: 1_000 } } }),
+    startLocalHealthLake({
+      quotas: { describeList: { ratePerSecond: 1_000, burst: 1_000 } },
+      ...(options.eventsQueueName === undefined ? {} : { eventsQueueName: options.eventsQueueName }),
+    }),
     bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quietBundlerLogger }),
   ] as const;
   const started = await Promise.allSettled(starting);
