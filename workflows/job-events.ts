@@ -67,9 +67,9 @@ export interface HealthLakeJobEvent {
  */
 export const healthLakeJobEventSignal = defineSignal<[HealthLakeJobEvent]>('healthLakeJobEvent');
 
-/** Default of `pollPolicy.eventSafetyNetDelayMs`: 5 min. */
-export const DEFAULT_EVENT_SAFETY_NET_DELAY_MS = 300_000;
-/** The safety net backs off up to this many times its first delay (1 h with the default). */
+/** Default of `pollPolicy.eventSafetyNetDelayMs`: 10 min (safety-net Describes at 10, 30, 70 min, then every 2 h). */
+export const DEFAULT_EVENT_SAFETY_NET_DELAY_MS = 600_000;
+/** The safety net backs off up to this many times its first delay (2 h with the default). */
 export const EVENT_SAFETY_NET_MAX_FACTOR = 12;
 
 /** Order of job statuses as events announce them; every terminal status ranks last. */

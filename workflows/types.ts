@@ -92,7 +92,7 @@ export interface PollPolicy {
    * While HealthLake's EventBridge job events reach the import (`healthLakeJobEventSignal`, sent
    * by the event relay), polling is only a safety net: the wait's first Describe comes this long
    * after the last change and later ones back off by `multiplier` up to 12 times it. Without events
-   * (no relay, no rule) the normal schedule above applies. @default 300_000
+   * (no relay, no rule) the normal schedule above applies. @default 600_000
    */
   readonly eventSafetyNetDelayMs?: number;
 }
