@@ -90,6 +90,15 @@ type ImportLookup =
   | { readonly kind: 'closed' }
   | { readonly kind: 'none' };
 
+/** Extra lookups for an event whose import is not found yet, before SQS redelivers it, in ms. */
+const FRESH_EVENT_RETRY_MS = [100, 250] as const;
+
+/** True while an event is young enough that its import may just not be searchable yet. */
+function isFresh(event: HealthLakeJobEvent, nowMs: number, graceMs: number): boolean {
+  const eventMs = Date.parse(event.time);
+  return Number.isFinite(eventMs) && nowMs - eventMs < graceMs;
+}
+
 /** Job ids as HealthLake writes them; anything else is not put into a visibility query. */
 const ID_PATTERN = /^[A-Za-z0-9_.:/=+\-%@]{1,64}$/;
 
@@ -242,6 +251,14 @@ export function createHealthLakeEventRelay(options: HealthLakeEventRelayOptions)
     let target: ImportLookup;
     try {
       target = await findImport(event);
+      // The Submitted event usually comes while StartFHIRImportJob's answer is on its way to the
+      // workflow, a moment before the job id is searchable: look again shortly before handing the
+      // message back to SQS (whose redelivery has whole-second granularity).
+      for (const delayMs of FRESH_EVENT_RETRY_MS) {
+        if (target.kind !== 'none' || !isFresh(event, clock(), graceMs)) break;
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+        target = await findImport(event);
+      }
       if (target.kind === 'running') {
         try {
           await client.workflow.getHandle(target.workflowId).signal(healthLakeJobEventSignal, event);
@@ -260,8 +277,7 @@ export function createHealthLakeEventRelay(options: HealthLakeEventRelayOptions)
       return RelayOutcome.Retried;
     }
     if (target.kind === 'none') {
-      const eventMs = Date.parse(event.time);
-      if (Number.isFinite(eventMs) && clock() - eventMs < graceMs) {
+      if (isFresh(event, clock(), graceMs)) {
         await retryLater(message);
         return RelayOutcome.Retried;
       }
