@@ -4,6 +4,7 @@
 // warning. Also the relay's reading of SQS bodies, and the CLI's exit codes for both commands.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import {
@@ -108,6 +109,12 @@ describe('events-setup: the CloudFormation for HealthLake job events', () => {
       yaml,
       /relay --queue-url https:\/\/sqs\.eu-west-2\.amazonaws\.com\/210987654321\/hl-events /,
     );
+  });
+
+  it("the root README's copy-paste template is exactly what the command prints", () => {
+    const readme = readFileSync(resolve(__dirname, '..', 'README.md'), 'utf8');
+    const printed = healthLakeEventsSetup({ region: 'us-east-1', accountId: '123456789012' });
+    assert.ok(readme.includes('```yaml\n' + printed + '```'), 'README.md holds an outdated template');
   });
 
   it('cfn-lint finds no error and no warning in the template', () => {
