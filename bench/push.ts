@@ -53,7 +53,12 @@ export interface PushJobMeasurement {
   readonly detectedBy: 'event' | 'poll';
 }
 
-/** Production delays scaled by `timeScale` (the attempt timeout kept above 2 s for a loaded machine). */
+/**
+ * Production delays scaled by `timeScale`. The first and the shortest delays are kept at 1 s or
+ * more: the event path (EventBridge/SQS/relay) is not scaled, and in production it is faster than
+ * the 5 s first Describe; scaled below it, polls would race events they never race in production.
+ * The attempt timeout stays above 2 s for a loaded machine.
+ */
 export function scaledPollPolicy(policy: Partial<PollPolicy>, timeScale: number): PollPolicy {
   const p: PollPolicy = {
     ...DEFAULT_POLL_POLICY,
@@ -64,9 +69,9 @@ export function scaledPollPolicy(policy: Partial<PollPolicy>, timeScale: number)
     ms === undefined ? undefined : Math.max(1, Math.round(ms * timeScale));
   return {
     ...p,
-    initialDelayMs: scale(p.initialDelayMs)!,
-    minDelayMs: scale(p.minDelayMs)!,
-    maxDelayMs: scale(p.maxDelayMs)!,
+    initialDelayMs: Math.max(MIN_SCALED_FLOOR_MS, scale(p.initialDelayMs)!),
+    minDelayMs: Math.max(MIN_SCALED_FLOOR_MS, scale(p.minDelayMs)!),
+    maxDelayMs: Math.max(MIN_SCALED_FLOOR_MS, scale(p.maxDelayMs)!),
     queuedDelayMs: scale(p.queuedDelayMs)!,
     attemptTimeoutMs: Math.max(2_000, scale(p.attemptTimeoutMs)!),
     reportRefreshMs: scale(p.reportRefreshMs)!,
@@ -74,6 +79,9 @@ export function scaledPollPolicy(policy: Partial<PollPolicy>, timeScale: number)
     eventSafetyNetDelayMs: scale(p.eventSafetyNetDelayMs)!,
   };
 }
+
+/** Floor of the scaled first and shortest poll delays, ms (see {@link scaledPollPolicy}). */
+const MIN_SCALED_FLOOR_MS = 1_000;
 
 /** The emulator's import speed in the bench: job lengths come from data sizes at this rate. */
 const MEGABYTES_PER_SECOND = 0.05;

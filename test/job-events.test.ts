@@ -168,16 +168,26 @@ describe('HealthLake job events wake the import (push + poll)', () => {
       const job = jobsOf(datastoreId)[0]!;
       const lagMs = Date.parse(result.progress.jobEvents.detectedAt!) - job.endTimeMs!;
       assert.ok(lagMs >= 0 && lagMs < EVENT_DETECTION_LIMIT_MS, `detected ${lagMs} ms after the end`);
-      // Bounded history: start, two waits (both cancelled), one Describe; one patch marker more
-      // than an import without events; one signal event per event (Submitted, In Progress, Completed).
+      // Bounded history: start, the waits (each cancelled by an event: Submitted switches to the
+      // safety net, In Progress restarts it from IN_PROGRESS unless Completed came in the same
+      // workflow task), one Describe; one patch marker more than an import without events; one
+      // signal event per event (Submitted, In Progress, Completed).
       const counts = await historyCounts(workflowId);
+      assert.ok([4, 5].includes(counts.activitiesScheduled), `${counts.activitiesScheduled} activities`);
       assert.deepEqual(
-        { ...counts, total: undefined },
-        { total: undefined, activitiesScheduled: 4, cancelRequests: 2, markers: 4, signals: 3, timers: 0 },
+        { ...counts, total: undefined, activitiesScheduled: undefined },
+        {
+          total: undefined,
+          activitiesScheduled: undefined,
+          cancelRequests: counts.activitiesScheduled - 2,
+          markers: 4,
+          signals: 3,
+          timers: 0,
+        },
       );
-      // 50 events when each signal gets its own workflow task (47 when In Progress and Completed
-      // share one): bounded by the events HealthLake sends, not by the job's length.
-      assert.ok(counts.total <= 50, `${counts.total} history events`);
+      // Measured: 50 events with 4 activities, 57 with 5 (each signal in its own workflow task).
+      // Bounded by the events HealthLake sends (6 at most per job), not by the job's length.
+      assert.ok(counts.total <= 60, `${counts.total} history events`);
     } finally {
       await relay.stop();
     }
@@ -283,9 +293,9 @@ describe('HealthLake job events wake the import (push + poll)', () => {
       );
       assert.equal(describeCalls(), 1);
       const counts = await historyCounts(workflowId);
-      // Same commands as with single events: start, two waits (both cancelled), one Describe.
-      assert.equal(counts.activitiesScheduled, 4);
-      assert.equal(counts.cancelRequests, 2);
+      // Same commands as with single events: start, the waits (each cancelled), one Describe.
+      assert.ok([4, 5].includes(counts.activitiesScheduled), `${counts.activitiesScheduled} activities`);
+      assert.equal(counts.cancelRequests, counts.activitiesScheduled - 2);
       assert.equal(counts.markers, 4);
     } finally {
       await relay.stop();

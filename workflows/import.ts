@@ -474,12 +474,16 @@ async function runImport(rawInput: FhirImportInput): Promise<FhirImportResult> {
       // Wake on an event that announces the end, or on the first event of a wait polling on the
       // normal schedule (to switch it to the safety net: a job can sit SUBMITTED or QUEUED for
       // minutes, and the normal schedule would describe it all that time).
-      const firstEventPending = (): boolean =>
-        !eventsLive && !eventsFailed && jobEventStatus() !== undefined;
+      const firstEventPending = (): boolean => !eventsLive && !eventsFailed && jobEventStatus() !== undefined;
+      // While on the safety net, a status announced ahead of the wait's (In Progress while it
+      // waits to leave Submitted) restarts the wait from that status, so its next Describe is not
+      // spent finding what the event already said.
+      const aheadEventPending = (): boolean =>
+        eventsLive && !eventsFailed && importEventRank(jobEventStatus()!) > importEventRank(knownStatus);
       let settled = false;
       const woken = await Promise.race([
         poll,
-        condition(() => settled || terminalEventPending() || firstEventPending()).then(
+        condition(() => settled || terminalEventPending() || firstEventPending() || aheadEventPending()).then(
           () => 'event' as const,
         ),
       ]);
