@@ -438,8 +438,14 @@ async function runImport(rawInput: FhirImportInput): Promise<FhirImportResult> {
       const eventsLive = !eventsFailed && jobEventStatus() !== undefined && eventsPatched();
       if (eventsLive) noteEvents();
       const waitPolicy = eventsLive ? eventSafetyNetPolicy(policy) : policy;
+      // On the safety net, a wait after a progress return goes on backing off from where the last
+      // one stopped instead of restarting at the safety net's floor.
       const firstDelayMs = eventsLive
-        ? waitPolicy.minDelayMs
+        ? Math.min(
+            waitPolicy.maxDelayMs,
+            waitPolicy.minDelayMs *
+              Math.pow(waitPolicy.multiplier, Math.max(0, progress.describeCalls - describeCallsAtChange)),
+          )
         : first
           ? policy.initialDelayMs
           : knownStatus === 'QUEUED'
