@@ -63,6 +63,8 @@ export function scaledPollPolicy(policy: Partial<PollPolicy>, timeScale: number)
   const p: PollPolicy = {
     ...DEFAULT_POLL_POLICY,
     eventSafetyNetDelayMs: DEFAULT_EVENT_SAFETY_NET_DELAY_MS,
+    // What a caller running the relay sets: the first Describe waits for the first event.
+    awaitFirstEventMs: DEFAULT_POLL_POLICY.initialDelayMs,
     ...policy,
   };
   const scale = (ms: number | undefined): number | undefined =>
@@ -77,6 +79,9 @@ export function scaledPollPolicy(policy: Partial<PollPolicy>, timeScale: number)
     reportRefreshMs: scale(p.reportRefreshMs)!,
     progressIntervalMs: scale(p.progressIntervalMs)!,
     eventSafetyNetDelayMs: scale(p.eventSafetyNetDelayMs)!,
+    ...(p.awaitFirstEventMs === undefined
+      ? {}
+      : { awaitFirstEventMs: Math.max(MIN_SCALED_FLOOR_MS, scale(p.awaitFirstEventMs)!) }),
   };
 }
 

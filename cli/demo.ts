@@ -429,6 +429,8 @@ export const demoCommand: Command = {
             // While job events arrive, polling is the safety net: the first Describe after 10 s
             // (one live progress update mid-import), then 20 s; the end comes with the event.
             eventSafetyNetDelayMs: 10_000,
+            // The relay runs: the first Describe waits up to 2 s for the job's first event.
+            awaitFirstEventMs: 2_000,
           },
         },
         importWorkflowId,

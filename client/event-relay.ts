@@ -78,7 +78,10 @@ export interface RelayStats extends Record<RelayOutcome, number> {
 }
 
 export interface HealthLakeEventRelay {
-  /** Receives and relays until `signal` aborts (then resolves), long-polling the queue. */
+  /**
+   * Receives and relays until `signal` aborts, long-polling the queue; resolves once the receive in
+   * flight (at most `waitTimeSeconds`) and its messages are done.
+   */
   run(signal?: AbortSignal): Promise<void>;
   /** One ReceiveMessage and its messages; resolves with each message's outcome. */
   pollOnce(signal?: AbortSignal): Promise<RelayOutcome[]>;
@@ -314,7 +317,10 @@ export function createHealthLakeEventRelay(options: HealthLakeEventRelayOptions)
       let failures = 0;
       while (!signal?.aborted) {
         try {
-          await relay.pollOnce(signal);
+          // The long poll in flight is not aborted: messages SQS hands to an abandoned request stay
+          // invisible for the queue's visibility timeout. A stop finishes it (at most
+          // `waitTimeSeconds`) and relays what it brought.
+          await relay.pollOnce();
           failures = 0;
         } catch (err) {
           if (signal?.aborted) break;

@@ -193,6 +193,49 @@ describe('HealthLake job events wake the import (push + poll)', () => {
     }
   });
 
+  for (const awaitFirstEvent of [false, true]) {
+    it(`a first wait sleeping in its attempt ${awaitFirstEvent ? 'is never scheduled with pollPolicy.awaitFirstEventMs: 1 Describe' : 'and cancelled by the first event still makes its Describe: 2'}`, async () => {
+      const relay = startRelay();
+      try {
+        const label = `events-first-${String(awaitFirstEvent)}`;
+        const datastoreId = await stack.newDatastore(label);
+        await stack.land(label, 3);
+        stack.local.emulator.resetCounters();
+        let started!: Awaited<ReturnType<typeof startImport>>;
+        const held = await holdJob(datastoreId, async () => {
+          started = await startImport(
+            label,
+            stack.input(datastoreId, label, {
+              // 4 s is slept inside the first attempt (under half the 10 s attempt timeout).
+              pollPolicy: {
+                ...SLOW_POLL,
+                initialDelayMs: 4_000,
+                ...(awaitFirstEvent ? { awaitFirstEventMs: 60_000 } : {}),
+              },
+            }),
+          );
+        });
+        await waitFor(
+          () => started.handle.query(progressQuery),
+          (progress) => progress.jobEvents !== undefined,
+          'the wait to switch to the safety net',
+        );
+        // Past the 4 s a cancelled first wait sleeps towards: its Describe has happened, or never will.
+        await new Promise((resolve) => setTimeout(resolve, 5_000));
+        held.release();
+        const result = await started.handle.result();
+        assert.equal(result.status, 'COMPLETED');
+        assert.equal(result.progress.jobEvents?.detectedBy, 'event');
+        assert.equal(result.describeCalls, 1);
+        assert.equal(describeCalls(), awaitFirstEvent ? 1 : 2);
+        const counts = await historyCounts(started.workflowId);
+        assert.equal(counts.timers, awaitFirstEvent ? 1 : 0);
+      } finally {
+        await relay.stop();
+      }
+    });
+  }
+
   it('with the end events dropped, the safety-net poll finds the end and polling takes over', async () => {
     const relay = startRelay();
     try {

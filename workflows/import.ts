@@ -434,6 +434,19 @@ async function runImport(rawInput: FhirImportInput): Promise<FhirImportResult> {
         const described = await describeForEvent();
         if (described) continue;
       }
+      // A caller that runs the event relay can have the first Describe wait for the job's first
+      // event (`pollPolicy.awaitFirstEventMs`): one timer, and no Describe at all when it comes.
+      let awaitedMs = 0;
+      if (
+        first &&
+        policy.awaitFirstEventMs !== undefined &&
+        jobEventStatus() === undefined &&
+        eventsPatched()
+      ) {
+        const awaitStartMs = workflowNowMs();
+        await condition(() => jobEventStatus() !== undefined, policy.awaitFirstEventMs);
+        awaitedMs = workflowNowMs() - awaitStartMs;
+      }
       // Events for this job are arriving: polling is only the safety net (long, backing off).
       const eventsLive = !eventsFailed && jobEventStatus() !== undefined && eventsPatched();
       if (eventsLive) noteEvents();
@@ -447,7 +460,7 @@ async function runImport(rawInput: FhirImportInput): Promise<FhirImportResult> {
               Math.pow(waitPolicy.multiplier, Math.max(0, progress.describeCalls - describeCallsAtChange)),
           )
         : first
-          ? policy.initialDelayMs
+          ? Math.max(0, policy.initialDelayMs - awaitedMs)
           : knownStatus === 'QUEUED'
             ? policy.queuedDelayMs
             : policy.minDelayMs;

@@ -95,6 +95,13 @@ export interface PollPolicy {
    * (no relay, no rule) the normal schedule above applies. @default 600_000
    */
   readonly eventSafetyNetDelayMs?: number;
+  /**
+   * For callers that run the event relay: before the first Describe, wait up to this long for the
+   * job's first event (one timer). When it comes, the wait starts on the safety net without any
+   * Describe; when it does not, the first Describe comes `initialDelayMs` after the start as
+   * without it. @default none (the first Describe is not held back)
+   */
+  readonly awaitFirstEventMs?: number;
 }
 
 /** Production defaults of {@link PollPolicy}. */
