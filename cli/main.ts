@@ -17,6 +17,7 @@ const DEFAULT_TASK_QUEUE = 'healthlake-import';
 // the SDK's worker, the emulator or the AWS clients.
 /* eslint-disable @typescript-eslint/no-require-imports */
 const operate = (): typeof import('./operate') => require('./operate') as typeof import('./operate');
+const events = (): typeof import('./events') => require('./events') as typeof import('./events');
 
 /** healthlake-emulator's commands (a light module: flags and summaries), or undefined when it is not installed. */
 const emulatorCli = (): typeof import('healthlake-emulator/cli') | undefined =>
@@ -246,6 +247,52 @@ export function buildProgram(rawArgs: readonly string[], setExit: (code: number)
     const { runWorkerMain } = require('../worker/main') as typeof import('../worker/main');
     setExit(await runWorkerMain(env));
   });
+
+  // relay: HealthLake's job events (EventBridge -> SQS) to the waiting imports
+  example(
+    connectionOptions(
+      program
+        .command('relay')
+        .description(
+          "relay HealthLake's EventBridge job events from an SQS queue to the waiting imports (signals), until SIGINT/SIGTERM",
+        )
+        .requiredOption('--queue-url <url>', 'the SQS queue the EventBridge rule targets')
+        .addOption(
+          new Option('--region <region>', 'AWS region of the queue').env('AWS_REGION').default('us-east-1'),
+        )
+        .option(
+          '--sqs-endpoint <url>',
+          'an SQS-compatible server (default: AWS, or the queue URL host if local)',
+        )
+        .option('--wait-time-seconds <s>', 'long-poll wait of one ReceiveMessage (0..20)', '20')
+        .option(
+          '--unknown-job-grace-ms <ms>',
+          'keep retrying an event whose import is not found yet for this long, then delete it',
+          '120000',
+        )
+        .addHelpText(
+          'after',
+          '\nRun one or more next to your workers; `events-setup` prints the AWS set-up (rule, queue, IAM).',
+        ),
+    ),
+    'relay --queue-url https://sqs.us-east-1.amazonaws.com/123456789012/healthlake-job-events --region us-east-1',
+  ).action(async (options: import('./events').RelayFlags) => setExit(await events().relayCommand(options)));
+
+  // events-setup: the CloudFormation for the rule, the queue and the relay's IAM policy
+  example(
+    program
+      .command('events-setup')
+      .description(
+        'print the CloudFormation (EventBridge rule, SQS queue + DLQ + policy, relay IAM policy) for job events',
+      )
+      .requiredOption('--region <region>', 'AWS region of the data stores, e.g. us-east-1')
+      .requiredOption('--account <id>', 'AWS account id (12 digits)')
+      .option('--queue-name <name>', 'SQS queue name (default healthlake-job-events)')
+      .addOption(
+        new Option('--format <format>', 'template format').choices(['yaml', 'json']).default('yaml'),
+      ),
+    'events-setup --region us-east-1 --account 123456789012 > healthlake-events.yaml',
+  ).action((options: import('./events').EventsSetupFlags) => setExit(events().eventsSetupCommand(options)));
 
   // The local tools, each with its own parser (flags declared here for help and checking).
   const legacy = (

@@ -269,3 +269,5 @@ async function decodePayloads<T>(
 export * from './codec';
 export * from './codec-server';
 export * from '../workflows/contract';
+export * from './event-relay';
+export * from './events-setup';

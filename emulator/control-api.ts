@@ -3,6 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { jsonNestingDepth, MAX_JSON_DEPTH, sendJson } from './http';
 import type { EmulatorControls } from './controls';
+import { checkEventFaultRules } from './events';
 
 export const CONTROL_PREFIX = '/_emulator/';
 
@@ -73,14 +74,29 @@ export function createControlApi(controls: EmulatorControls) {
           });
           return sendJson(res, 200, { datastoreName, action: 'fail-create' });
         }
+        case 'GET events':
+          return sendJson(res, 200, {
+            queueUrl: controls.events.queueUrl ?? null,
+            counters: controls.events.counters(),
+            faults: controls.events.faults(),
+          });
+        case 'PUT events/*':
+          if (parts[1] !== 'faults') break;
+          controls.events.setFaults(checkEventFaultRules(payload.rules));
+          return sendJson(res, 200, { faults: controls.events.faults() });
+        case 'DELETE events/*':
+          if (parts[1] !== 'faults') break;
+          controls.events.setFaults([]);
+          return sendJson(res, 200, { faults: [] });
         case 'GET settings':
           return sendJson(res, 200, controls.settings());
         case 'PATCH settings':
           controls.updateSettings(payload);
           return sendJson(res, 200, controls.settings());
         default:
-          return sendJson(res, 404, { error: `no control endpoint ${method} ${url.pathname}` });
+          break;
       }
+      return sendJson(res, 404, { error: `no control endpoint ${method} ${url.pathname}` });
     } catch (err) {
       return sendJson(res, 400, { error: err instanceof Error ? err.message : 'bad request' });
     }

@@ -1,6 +1,7 @@
 // The emulator's controls as one object, shared by the programmatic handle and the control API.
 import type { CreateFailure, DatastoreLifecycleEngine } from './engine/datastore-lifecycle';
 import type { JobEngine } from './engine/scheduler';
+import type { EventCounters, EventFaultRule, JobEvents } from './events';
 import type { CallCounters, FaultInjector, Faults, OperationCounters } from './faults';
 import type { Settings } from './operations/context';
 import type { QuotaSettings, SpeedSettings } from './settings';
@@ -50,6 +51,17 @@ export interface EmulatorControls {
   settings(): { speed: SpeedSettings; quotas: QuotaSettings };
   /** Changes knobs on the fly (running jobs pick up speed changes at once). */
   updateSettings(update: SettingsUpdate): void;
+  /** HealthLake's EventBridge job events, sent to an SQS queue (emulator/events.ts). */
+  readonly events: {
+    /** The queue events go to, or undefined when events are off. */
+    readonly queueUrl: string | undefined;
+    counters(): EventCounters;
+    faults(): readonly EventFaultRule[];
+    /** Replaces the fault rules: drop, delay or duplicate events by detail-type ([] delivers all). */
+    setFaults(rules: readonly EventFaultRule[]): void;
+    /** Resolves when every event sent so far (delayed ones included) has been answered by SQS. */
+    flushed(): Promise<void>;
+  };
 }
 
 export function createEmulatorControls(deps: {
@@ -59,6 +71,7 @@ export function createEmulatorControls(deps: {
   readonly counters: CallCounters;
   readonly settings: Settings;
   readonly lifecycle?: Pick<DatastoreLifecycleEngine, 'failCreate'>;
+  readonly events: JobEvents;
 }): EmulatorControls {
   const { state, engine, faults, counters, settings } = deps;
   return {
@@ -93,6 +106,13 @@ export function createEmulatorControls(deps: {
         if (!deps.lifecycle) throw new Error('this emulator has no data store lifecycle to fail');
         deps.lifecycle.failCreate(datastoreName, cause);
       },
+    },
+    events: {
+      queueUrl: deps.events.queueUrl,
+      counters: () => deps.events.counters(),
+      faults: () => deps.events.faults(),
+      setFaults: (rules) => deps.events.setFaults(rules),
+      flushed: () => deps.events.flushed(),
     },
     settings: () => structuredClone(settings),
     updateSettings(update) {

@@ -9,6 +9,7 @@ import { createEmulatorControls, type EmulatorControls } from './controls';
 import { createDatastoreLifecycle } from './engine/datastore-lifecycle';
 import type { ResourceLineCheck } from './engine/runtime';
 import { createJobEngine } from './engine/scheduler';
+import { createJobEvents, type EventFaultRule } from './events';
 import { createCallCounters, createFaultInjector } from './faults';
 import type { ServiceContext, Settings } from './operations/context';
 import { createRateLimiter } from './quotas';
@@ -27,6 +28,14 @@ export { createPrng as seededRandom } from './fhir/generate';
 export type { EmulatorControls, JobSummary, SettingsUpdate } from './controls';
 export { CONTROL_PREFIX } from './control-api';
 export { EmulatorStartError, EmulatorStartProblem } from './errors';
+export {
+  HEALTHLAKE_EVENT_SOURCE,
+  JOB_EVENT_DETAIL_TYPES,
+  jobEventEnvelope,
+  type EventCounters,
+  type EventFaultRule,
+  type HealthLakeJobEventEnvelope,
+} from './events';
 
 export interface EmulatorOptions {
   /** TCP port on 127.0.0.1. @default 0 (a free port) */
@@ -57,6 +66,15 @@ export interface EmulatorOptions {
   readonly checkResourceLine?: ResourceLineCheck;
   /** Where unexpected internal errors are reported (never resource contents). @default console.error */
   readonly onError?: (message: string) => void;
+  /**
+   * Sends HealthLake's EventBridge job events (`Import Job Completed`, ...) as SQS messages to this
+   * queue, the way an EventBridge rule with an SQS target delivers them, e.g. a queue on the moto
+   * server the emulator uses for S3: `http://127.0.0.1:<port>/123456789012/healthlake-events`.
+   * @default none (no events)
+   */
+  readonly eventsSqsQueueUrl?: string;
+  /** Drop, delay or duplicate events (the first matching rule applies). @default [] (deliver all) */
+  readonly eventFaults?: readonly EventFaultRule[];
 }
 
 export interface EmulatorHandle extends EmulatorControls {
@@ -99,12 +117,21 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   };
   const state = await openStateStore(options.dataDir);
   const s3 = options.s3Client ?? createS3Client({ endpoint: options.s3Endpoint, region });
+  const jobEvents = createJobEvents({
+    queueUrl: options.eventsSqsQueueUrl,
+    region,
+    accountId,
+    nowMs,
+    onError,
+    ...(options.eventFaults === undefined ? {} : { rules: options.eventFaults }),
+  });
   const engine = createJobEngine({
     state,
     settings,
     s3,
     nowMs,
     onError,
+    jobEvents,
     checkResourceLine: options.checkResourceLine ?? checkResourceLine,
   });
   const lifecycle = createDatastoreLifecycle(state, settings, nowMs);
@@ -117,10 +144,19 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     lifecycle,
     nowMs,
     newId: () => randomBytes(16).toString('hex'),
+    jobEvents,
   };
   const faults = createFaultInjector(options.random ?? Math.random);
   const counters = createCallCounters();
-  const controls = createEmulatorControls({ state, engine, faults, counters, settings, lifecycle });
+  const controls = createEmulatorControls({
+    state,
+    engine,
+    faults,
+    counters,
+    settings,
+    lifecycle,
+    events: jobEvents,
+  });
   let server: RunningServer;
   try {
     server = await startHttpServer({
@@ -134,6 +170,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     // Nothing has run yet: release what was opened so a failed start leaves no handle behind.
     state.close();
     if (!options.s3Client) s3.destroy();
+    await jobEvents.stop();
     throw err;
   }
 
@@ -152,6 +189,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       await server.close();
       lifecycle.stop();
       await engine.stop();
+      await jobEvents.stop();
       state.close();
       if (!options.s3Client) s3.destroy();
     },

@@ -13,6 +13,7 @@ import {
   type ImportJobProperties,
 } from '@aws-sdk/client-healthlake';
 import type { S3Client } from '@aws-sdk/client-s3';
+import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { startEmulator, type EmulatorHandle, type EmulatorOptions } from './index';
 import { createS3Client, LOCAL_S3_CREDENTIALS } from './s3';
 import { startS3Server, type S3ServerHandle } from './s3-server';
@@ -42,8 +43,26 @@ export interface LocalHealthLake {
   readonly healthLake: HealthLakeClient;
   /** An S3 client for the same S3 server the emulator uses. */
   readonly s3: S3Client;
+  /** An SQS client for the same moto server (it serves SQS on the S3 port). */
+  readonly sqs: SQSClient;
+  /** The queue the emulator sends job events to, when started with `eventsQueueName`. */
+  readonly eventsQueueUrl?: string;
   /** Stops the emulator, then the S3 server. */
   stop(): Promise<void>;
+}
+
+/** Options of {@link startLocalHealthLake}: the emulator's, plus a queue for job events. */
+export interface LocalHealthLakeOptions extends Omit<EmulatorOptions, 's3Endpoint' | 'eventsSqsQueueUrl'> {
+  /**
+   * Creates this SQS queue on the moto server and has the emulator send HealthLake's EventBridge
+   * job events to it. @default none (no events)
+   */
+  readonly eventsQueueName?: string;
+}
+
+/** A client for moto's SQS (same port as its S3; any static credentials). */
+export function localSqsClient(endpoint: string, region = 'us-east-1'): SQSClient {
+  return new SQSClient({ endpoint, region, credentials: { ...LOCAL_S3_CREDENTIALS } });
 }
 
 /** Client settings for a local emulator (any static credentials work). */
@@ -57,11 +76,25 @@ export function healthLakeClientFor(emulator: EmulatorHandle, maxAttempts?: numb
 }
 
 /** Starts moto and an emulator on it (`fast` preset unless `options.preset` says otherwise). */
-export async function startLocalHealthLake(
-  options: Omit<EmulatorOptions, 's3Endpoint'> = {},
-): Promise<LocalHealthLake> {
+export async function startLocalHealthLake(options: LocalHealthLakeOptions = {}): Promise<LocalHealthLake> {
+  const { eventsQueueName, ...emulatorOptions } = options;
   const s3Server = await startS3Server();
-  const emulator = await startEmulator({ preset: 'fast', ...options, s3Endpoint: s3Server.endpoint });
+  const sqs = localSqsClient(s3Server.endpoint, options.region);
+  let eventsQueueUrl: string | undefined;
+  try {
+    if (eventsQueueName !== undefined)
+      eventsQueueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: eventsQueueName }))).QueueUrl;
+  } catch (err) {
+    sqs.destroy();
+    await s3Server.stop();
+    throw err;
+  }
+  const emulator = await startEmulator({
+    preset: 'fast',
+    ...emulatorOptions,
+    s3Endpoint: s3Server.endpoint,
+    ...(eventsQueueUrl === undefined ? {} : { eventsSqsQueueUrl: eventsQueueUrl }),
+  });
   const healthLake = healthLakeClientFor(emulator);
   const s3 = createS3Client({ endpoint: s3Server.endpoint });
   return {
@@ -69,9 +102,12 @@ export async function startLocalHealthLake(
     s3Server,
     healthLake,
     s3,
+    sqs,
+    ...(eventsQueueUrl === undefined ? {} : { eventsQueueUrl }),
     async stop() {
       healthLake.destroy();
       s3.destroy();
+      sqs.destroy();
       await emulator.stop();
       await s3Server.stop();
     },

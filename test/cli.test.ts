@@ -48,6 +48,8 @@ function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
 const REQUIRED: Record<string, string[]> = {
   import: ['--caller-key', 'k', '--datastore-id', 'd', '--input-s3-uri', 'i', '--output-s3-uri', 'o'],
   'generate-fhir': ['--patients', '1', '--out', 'x'],
+  relay: ['--queue-url', 'http://127.0.0.1:1/123456789012/q'],
+  'events-setup': ['--region', 'us-east-1', '--account', '123456789012'],
 };
 REQUIRED.import!.push('--kms-key-id', 'k', '--data-access-role-arn', 'r');
 
@@ -63,6 +65,8 @@ const COMMANDS = [
   'demo',
   'setup',
   'codec-server',
+  'relay',
+  'events-setup',
 ];
 
 describe('temporal-healthlake: help, version, usage errors', () => {

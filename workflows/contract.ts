@@ -18,6 +18,18 @@ export { classifyImportStatus, isTerminalImportStatus, type ImportStatusOutcome 
 export { StatusOutcome, type StatusTable } from './status-table';
 export type { FhirImportWithReportInput, FhirImportWithReportResult } from './import-report';
 export type { ImportFailureGroup, ImportFailureReport } from './import-failure-report';
+export {
+  healthLakeJobEventSignal,
+  importStatusOfDetailType,
+  importEventRank,
+  eventSafetyNetPolicy,
+  HEALTHLAKE_EVENT_SOURCE,
+  HEALTHLAKE_EVENT_DETAIL_TYPES,
+  IMPORT_JOB_EVENT_STATUSES,
+  DEFAULT_EVENT_SAFETY_NET_DELAY_MS,
+  EVENT_SAFETY_NET_MAX_FACTOR,
+  type HealthLakeJobEvent,
+} from './job-events';
 
 // Export and data store lifecycles.
 export * from './export-types';

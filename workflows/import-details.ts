@@ -37,6 +37,18 @@ export function renderImportDetails(progress: FhirImportProgress): string {
     ['Describe calls', n(progress.describeCalls)],
     ['last change', progress.lastChangeAt ?? '-'],
   );
+  const events = progress.jobEvents;
+  if (events !== undefined) {
+    const how =
+      events.detectedBy === 'event'
+        ? 'end detected by event'
+        : events.detectedBy === 'poll'
+          ? 'end detected by polling'
+          : events.fellBackToPolling
+            ? 'polling on the normal schedule (a change came without its event)'
+            : 'polling only as a safety net';
+    rows.push(['job events', `${n(events.received)} received (last: ${events.lastStatus}); ${how}`]);
+  }
   const width = Math.max(...rows.map(([label]) => label.length));
   return [
     `**HealthLake import** into data store \`${progress.datastoreId}\``,

@@ -156,6 +156,8 @@ const POLL_POLICY_BOUNDS: Readonly<Required<Record<keyof PollPolicy, readonly [n
   reportRefreshMs: [0, 3_600_000, true],
   etaFraction: [0.01, 1, false],
   progressIntervalMs: [1, 86_400_000, true],
+  eventSafetyNetDelayMs: [1, 86_400_000, true],
+  awaitFirstEventMs: [1, 3_600_000, true],
 };
 
 type Check = (errors: FhirImportInputError[]) => void;

@@ -7,6 +7,7 @@ import {
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
+  condition,
   isCancellation,
   log,
   patched,
@@ -29,6 +30,7 @@ import {
   type ResolvedFhirImportInput,
 } from './import-input';
 import { classifyImportStatus, isTerminalImportStatus } from './import-status';
+import { eventSafetyNetPolicy, healthLakeJobEventSignal, importEventRank } from './job-events';
 import { progressDueAtMs, progressMilestone, ZERO_COUNTS } from './poll-policy';
 import { reconcileImport, reconciliationFailureMessage } from './reconcile';
 import {
@@ -42,6 +44,7 @@ import {
   type FhirImportProgress,
   type FhirImportResult,
   type ImportAbandonedDetails,
+  type ImportJobEventsView,
   type ImportJobStatus,
 } from './types';
 
@@ -59,6 +62,13 @@ const MAX_JOB_NAME_CHARS = 64;
  * recorded before it (release 18a8820) scheduled the start with the untagged name and keep it.
  */
 export const JOB_NAME_IDENTITY_PATCH = 'fhir-import-job-name-identity-tag';
+
+/**
+ * Patch id of the wait that HealthLake's job events wake (`healthLakeJobEventSignal`). Called only
+ * once an event for the job has arrived, so imports without events (and every history recorded
+ * before it, which has no such signal) record no marker and replay unchanged.
+ */
+export const JOB_EVENTS_PATCH = 'healthlake-job-events-signal';
 
 /**
  * The job name of release 18a8820, kept for histories recorded before {@link JOB_NAME_IDENTITY_PATCH}:
@@ -202,6 +212,16 @@ async function runImport(rawInput: FhirImportInput): Promise<FhirImportResult> {
   };
   let last: ImportJobSnapshot | undefined;
   setHandler(progressQuery, () => progress);
+  // HealthLake's job events, as the relay signals them: the newest status announced per job.
+  // Registered before the start so an event is never dropped for lack of a handler.
+  const eventStatus = new Map<string, ImportJobStatus>();
+  const eventCount = new Map<string, number>();
+  setHandler(healthLakeJobEventSignal, (event) => {
+    eventCount.set(event.jobId, (eventCount.get(event.jobId) ?? 0) + 1);
+    const known = eventStatus.get(event.jobId);
+    if (known === undefined || importEventRank(event.status) > importEventRank(known))
+      eventStatus.set(event.jobId, event.status);
+  });
   setCurrentDetails(renderCurrentDetails(progress));
 
   // The worker running this workflow names the API queue (recorded), and a queue nobody polls fails.
@@ -225,7 +245,11 @@ async function runImport(rawInput: FhirImportInput): Promise<FhirImportResult> {
 
   const apply = (snapshot: ImportJobSnapshot): void => {
     const statusChanged = snapshot.progress.status !== progress.status;
-    progress = snapshot.progress;
+    // What job events did stays on the progress (a Describe knows nothing of them).
+    progress =
+      progress.jobEvents === undefined
+        ? snapshot.progress
+        : { ...snapshot.progress, jobEvents: progress.jobEvents };
     last = snapshot;
     if (statusChanged) upsertSearchAttributes([{ key: HealthLakeJobStatus, value: progress.status }]);
     setCurrentDetails(renderCurrentDetails(progress));
@@ -328,6 +352,65 @@ async function runImport(rawInput: FhirImportInput): Promise<FhirImportResult> {
   if (CancellationScope.current().consideredCancelled)
     throw waitCancelled(jobId, progress.status, abandoned());
 
+  // Job events: what they did for this import (absent until one arrives), and whether the wait
+  // trusts them (`eventsFailed` once a Describe found a change no event announced).
+  let jobEvents: ImportJobEventsView | undefined;
+  let eventsFailed = false;
+  let eventsPatch: boolean | undefined;
+  const eventsPatched = (): boolean => (eventsPatch ??= patched(JOB_EVENTS_PATCH));
+  const jobEventStatus = (): ImportJobStatus | undefined => eventStatus.get(jobId);
+  /** A terminal status announced by an event that the workflow has not seen yet. */
+  const terminalEventPending = (): boolean => {
+    const announced = jobEventStatus();
+    return (
+      announced !== undefined &&
+      isTerminalImportStatus(announced) &&
+      !isTerminalImportStatus(progress.status) &&
+      !eventsFailed
+    );
+  };
+  const noteEvents = (detectedBy?: 'event' | 'poll'): void => {
+    const announced = jobEventStatus();
+    if (announced === undefined) return;
+    jobEvents = {
+      received: eventCount.get(jobId) ?? 0,
+      lastStatus: announced,
+      ...(detectedBy === undefined
+        ? {}
+        : { detectedBy, detectedAt: new Date(workflowNowMs()).toISOString() }),
+      ...(eventsFailed ? { fellBackToPolling: true } : {}),
+    };
+    progress = { ...progress, jobEvents };
+    setCurrentDetails(renderCurrentDetails(progress));
+  };
+  /**
+   * The one Describe an event buys: fresh counts, message and end time for the result. True when
+   * it found the end. When HealthLake's Describe does not show the status the event announced yet
+   * (eventual consistency), the wait goes back to normal polling rather than trust events again.
+   */
+  const describeForEvent = async (): Promise<boolean> => {
+    const snapshot = await proxyActivities<HealthLakeActivities>({
+      ...activityOptions,
+      summary: `describe job ${jobId}: HealthLake announced ${jobEventStatus() ?? 'a change'}`,
+    }).describeImportJob({
+      datastoreId: input.datastoreId,
+      jobId,
+      ...(totalBytes === undefined ? {} : { totalBytes }),
+    });
+    const counted: ImportJobSnapshot = {
+      ...snapshot,
+      progress: {
+        ...snapshot.progress,
+        describeCalls: progress.describeCalls + snapshot.progress.describeCalls,
+      },
+    };
+    apply(counted);
+    const ended = isTerminalImportStatus(progress.status);
+    if (!ended) eventsFailed = true;
+    noteEvents(ended ? 'event' : undefined);
+    return ended;
+  };
+
   // 2. Wait for a terminal status, within the deadline and until cancelled.
   const waitScope = new CancellationScope();
   const waiting = waitScope.run(async (): Promise<'done' | 'deadline'> => {
@@ -345,29 +428,114 @@ async function runImport(rawInput: FhirImportInput): Promise<FhirImportResult> {
       classifyImportStatus(progress.status).kind !== 'unknown'
     ) {
       const knownStatus = progress.status;
-      const firstDelayMs = first
-        ? policy.initialDelayMs
-        : knownStatus === 'QUEUED'
-          ? policy.queuedDelayMs
-          : policy.minDelayMs;
+      // An event already announced the end (it came while the previous wait was handing back):
+      // describe once for the counts and output, without waiting.
+      if (terminalEventPending() && eventsPatched()) {
+        const described = await describeForEvent();
+        if (described) continue;
+      }
+      // A caller that runs the event relay can have the first Describe wait for the job's first
+      // event (`pollPolicy.awaitFirstEventMs`): one timer, and no Describe at all when it comes.
+      let awaitedMs = 0;
+      if (
+        first &&
+        policy.awaitFirstEventMs !== undefined &&
+        jobEventStatus() === undefined &&
+        eventsPatched()
+      ) {
+        const awaitStartMs = workflowNowMs();
+        await condition(() => jobEventStatus() !== undefined, policy.awaitFirstEventMs);
+        awaitedMs = workflowNowMs() - awaitStartMs;
+      }
+      // Events for this job are arriving: polling is only the safety net (long, backing off).
+      const eventsLive = !eventsFailed && jobEventStatus() !== undefined && eventsPatched();
+      if (eventsLive) noteEvents();
+      const waitPolicy = eventsLive ? eventSafetyNetPolicy(policy) : policy;
+      // On the safety net, a wait after a progress return goes on backing off from where the last
+      // one stopped instead of restarting at the safety net's floor.
+      const firstDelayMs = eventsLive
+        ? Math.min(
+            waitPolicy.maxDelayMs,
+            waitPolicy.minDelayMs *
+              Math.pow(waitPolicy.multiplier, Math.max(0, progress.describeCalls - describeCallsAtChange)),
+          )
+        : first
+          ? Math.max(0, policy.initialDelayMs - awaitedMs)
+          : knownStatus === 'QUEUED'
+            ? policy.queuedDelayMs
+            : policy.minDelayMs;
       first = false;
-      const snapshot = await proxyActivities<HealthLakeActivities>({
-        ...activityOptions,
-        summary: `wait for job ${jobId} to leave ${knownStatus}`,
-      }).awaitImportJobChange({
-        datastoreId: input.datastoreId,
-        jobId,
-        knownStatus,
-        knownMilestone: progressMilestone(progress.percent, policy.maxProgressMilestones),
-        progressDueAtMs: progressDueAtMs(lastReturnMs, progressReturns, policy),
-        describeCallsAtChange,
-        pollPolicy: policy,
-        firstDelayMs,
-        lastProgress: progress,
-        ...(totalBytes === undefined ? {} : { totalBytes }),
-        ...(input.deadlineMs === undefined ? {} : { deadlineMs: input.deadlineMs }),
-        ...(last?.inProgressSince === undefined ? {} : { inProgressSince: last.inProgressSince }),
-      });
+      // Each wait runs in its own scope, so an event can cancel it (TRY_CANCEL: at once) without
+      // cancelling the import. A scope and a condition emit no commands: histories from before job
+      // events, which have no signal, replay unchanged.
+      const pollScope = new CancellationScope();
+      const poll = pollScope.run(() =>
+        proxyActivities<HealthLakeActivities>({
+          ...activityOptions,
+          summary: eventsLive
+            ? `wait for job ${jobId} to leave ${knownStatus} (safety net: job events are arriving)`
+            : `wait for job ${jobId} to leave ${knownStatus}`,
+        }).awaitImportJobChange({
+          datastoreId: input.datastoreId,
+          jobId,
+          knownStatus,
+          knownMilestone: progressMilestone(progress.percent, policy.maxProgressMilestones),
+          progressDueAtMs: progressDueAtMs(lastReturnMs, progressReturns, policy),
+          describeCallsAtChange,
+          pollPolicy: waitPolicy,
+          firstDelayMs,
+          lastProgress: progress,
+          ...(totalBytes === undefined ? {} : { totalBytes }),
+          ...(input.deadlineMs === undefined ? {} : { deadlineMs: input.deadlineMs }),
+          ...(last?.inProgressSince === undefined ? {} : { inProgressSince: last.inProgressSince }),
+        }),
+      );
+      // Wake on an event that announces the end, or on the first event of a wait polling on the
+      // normal schedule (to switch it to the safety net: a job can sit SUBMITTED or QUEUED for
+      // minutes, and the normal schedule would describe it all that time).
+      const firstEventPending = (): boolean => !eventsLive && !eventsFailed && jobEventStatus() !== undefined;
+      // While on the safety net, a status announced ahead of the wait's (In Progress while it
+      // waits to leave Submitted) restarts the wait from that status, so its next Describe is not
+      // spent finding what the event already said.
+      const aheadEventPending = (): boolean =>
+        eventsLive && !eventsFailed && importEventRank(jobEventStatus()!) > importEventRank(knownStatus);
+      let settled = false;
+      const woken = await Promise.race([
+        poll,
+        condition(() => settled || terminalEventPending() || firstEventPending() || aheadEventPending()).then(
+          () => 'event' as const,
+        ),
+      ]);
+      settled = true; // lets the losing condition resolve instead of lingering
+      if (woken === 'event' && eventsPatched()) {
+        pollScope.cancel();
+        poll.catch(() => undefined); // cancelled on purpose; nothing waits for it any more
+        if (terminalEventPending()) {
+          await describeForEvent();
+        } else {
+          // A status the event announced ahead of ours (In Progress while we know Submitted) is
+          // taken as is: no Describe for it (counts come with the end, or the safety net).
+          const announced = jobEventStatus()!;
+          if (importEventRank(announced) > importEventRank(progress.status)) {
+            progress = { ...progress, status: announced };
+            upsertSearchAttributes([{ key: HealthLakeJobStatus, value: announced }]);
+            progressReturns = 0;
+            describeCallsAtChange = progress.describeCalls;
+          }
+          noteEvents();
+        }
+        continue;
+      }
+      const snapshot = woken === 'event' ? await poll : woken;
+      // A Describe found a status no event announced: events stopped reaching this import (relay
+      // down, rule or target broken). Poll on the normal schedule from now on.
+      if (
+        eventsLive &&
+        snapshot.progress.status !== knownStatus &&
+        importEventRank(snapshot.progress.status) > importEventRank(jobEventStatus() ?? 'NOT_STARTED')
+      ) {
+        eventsFailed = true;
+      }
       if (snapshot.progress.status === knownStatus) {
         progressReturns++;
       } else {
@@ -376,6 +544,8 @@ async function runImport(rawInput: FhirImportInput): Promise<FhirImportResult> {
       }
       lastReturnMs = workflowNowMs();
       apply(snapshot);
+      if (jobEventStatus() !== undefined && eventsPatch === true)
+        noteEvents(isTerminalImportStatus(progress.status) ? 'poll' : undefined);
       // The wait hands back unchanged once the deadline has passed (it does not describe again).
       if (!isTerminalImportStatus(progress.status) && pastDeadline()) return 'deadline';
     }

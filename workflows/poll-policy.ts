@@ -27,7 +27,9 @@ export interface PollState {
 }
 
 /** The optional policy settings, with their defaults (a policy from an older workflow lacks them). */
-function extendedPolicy(policy: PollPolicy): Required<PollPolicy> {
+function extendedPolicy(
+  policy: PollPolicy,
+): Required<Omit<PollPolicy, 'eventSafetyNetDelayMs' | 'awaitFirstEventMs'>> {
   return {
     ...policy,
     reportRefreshMs: policy.reportRefreshMs ?? DEFAULT_POLL_POLICY.reportRefreshMs ?? 30_000,

@@ -88,6 +88,20 @@ export interface PollPolicy {
    * end may come at any poll). @default 300_000
    */
   readonly progressIntervalMs?: number;
+  /**
+   * While HealthLake's EventBridge job events reach the import (`healthLakeJobEventSignal`, sent
+   * by the event relay), polling is only a safety net: the wait's first Describe comes this long
+   * after the last change and later ones back off by `multiplier` up to 12 times it. Without events
+   * (no relay, no rule) the normal schedule above applies. @default 600_000
+   */
+  readonly eventSafetyNetDelayMs?: number;
+  /**
+   * For callers that run the event relay: before the first Describe, wait up to this long for the
+   * job's first event (one timer). When it comes, the wait starts on the safety net without any
+   * Describe; when it does not, the first Describe comes `initialDelayMs` after the start as
+   * without it. @default none (the first Describe is not held back)
+   */
+  readonly awaitFirstEventMs?: number;
 }
 
 /** Production defaults of {@link PollPolicy}. */
@@ -227,6 +241,25 @@ export interface FhirImportProgress {
   readonly lastChangeAt?: string;
   /** ISO instant of the last Describe that answered. */
   readonly lastPolledAt?: string;
+  /** HealthLake's EventBridge job events this import received; absent when none arrived. */
+  readonly jobEvents?: ImportJobEventsView;
+}
+
+/** What job events did for an import (see `healthLakeJobEventSignal`). */
+export interface ImportJobEventsView {
+  /** Events received for this job, duplicates and late ones included. */
+  readonly received: number;
+  /** The newest status an event announced. */
+  readonly lastStatus: ImportJobStatus;
+  /** How the end was found: an event woke the wait (`event`), or a Describe found it first (`poll`). */
+  readonly detectedBy?: 'event' | 'poll';
+  /** ISO instant (workflow time) at which the import saw the terminal status. */
+  readonly detectedAt?: string;
+  /**
+   * True once polling went back to the normal schedule: a Describe found a change no event had
+   * announced (the relay, the rule or its target stopped delivering).
+   */
+  readonly fellBackToPolling?: boolean;
 }
 
 /**

@@ -27,6 +27,10 @@ export const EMULATOR_CLI_COMMANDS = {
         .option('--port <n>', 'port on 127.0.0.1 (0 = any free port)', '4566')
         .option('--data-dir <dir>', 'keep state here across restarts (default: in memory)')
         .option('--s3-endpoint <url>', 'an S3-compatible server (default: start moto)')
+        .option(
+          '--events-sqs-queue-url <url>',
+          "send HealthLake's EventBridge job events to this SQS queue (default: no events)",
+        )
         .addOption(
           new Option(
             '--preset <name>',
@@ -35,7 +39,11 @@ export const EMULATOR_CLI_COMMANDS = {
             .choices(['fast', 'aws'])
             .default('fast'),
         ),
-    examples: ['--port 4566 --data-dir .local/hl', '--preset aws   # realistic AWS pacing'],
+    examples: [
+      '--port 4566 --data-dir .local/hl',
+      '--preset aws   # realistic AWS pacing',
+      '--s3-endpoint http://127.0.0.1:5000 --events-sqs-queue-url http://127.0.0.1:5000/123456789012/healthlake-events',
+    ],
     load: () => (require('./start') as typeof import('./start')).startCommand,
   },
   'generate-fhir': {

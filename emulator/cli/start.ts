@@ -69,6 +69,7 @@ export const startCommand: EmulatorCommand = {
           'data-dir': { type: 'string' },
           's3-endpoint': { type: 'string' },
           preset: { type: 'string', default: 'fast' },
+          'events-sqs-queue-url': { type: 'string' },
         },
       }));
     } catch (err) {
@@ -87,8 +88,10 @@ export const startCommand: EmulatorCommand = {
       return EXIT_USAGE;
     }
     let givenS3Endpoint: string | undefined;
+    let eventsQueueUrl: string | undefined;
     try {
       givenS3Endpoint = checkEndpointFlag('--s3-endpoint', values['s3-endpoint']);
+      eventsQueueUrl = checkEndpointFlag('--events-sqs-queue-url', values['events-sqs-queue-url']);
     } catch (err) {
       if (!(err instanceof EndpointFlagError)) throw err;
       console.error(`emulator: ${err.message}`);
@@ -116,6 +119,7 @@ export const startCommand: EmulatorCommand = {
         dataDir: values['data-dir'],
         s3Endpoint,
         preset: values.preset,
+        ...(eventsQueueUrl === undefined ? {} : { eventsSqsQueueUrl: eventsQueueUrl }),
       });
       stop.signal.throwIfAborted();
       console.log(`HealthLake emulator listening on ${emulator.url}`);
@@ -123,6 +127,8 @@ export const startCommand: EmulatorCommand = {
       console.log(
         `state: ${values['data-dir'] ?? 'in memory'}; preset: ${values.preset}; control API: ${emulator.url}/_emulator/`,
       );
+      if (eventsQueueUrl !== undefined)
+        console.log(`job events (EventBridge envelopes) to SQS ${eventsQueueUrl}`);
       console.log(`${await stop.stopped}: stopping`);
       return 0;
     } catch (err) {

@@ -3,7 +3,7 @@
 // and resumes unfinished jobs after a restart.
 import type { S3Client } from '@aws-sdk/client-s3';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { JobScheduler, Settings } from '../operations/context';
+import type { JobEventSink, JobScheduler, Settings } from '../operations/context';
 import type { StateStore } from '../state/state-store';
 import { emptyProgress, isTerminal, type JobKind, type JobProgress, type JobRecord } from '../state/records';
 import { runExport } from './export-job';
@@ -23,6 +23,8 @@ export interface JobEngineDeps {
   nowMs(): number;
   /** Reports an unexpected engine error (never resource contents). @default console.error */
   readonly onError?: (message: string) => void;
+  /** Where status changes go as EventBridge events. @default none */
+  readonly jobEvents?: JobEventSink;
 }
 
 export interface JobEngine extends JobScheduler {
@@ -74,6 +76,7 @@ export function createJobEngine(deps: JobEngineDeps): JobEngine {
     job.endTimeMs = deps.nowMs();
     controls.delete(job.jobId);
     state.save();
+    deps.jobEvents?.jobChanged(job);
   };
 
   const pump = (lane: Lane): void => {
@@ -98,6 +101,7 @@ export function createJobEngine(deps: JobEngineDeps): JobEngine {
         job.status = 'IN_PROGRESS';
         if (job.kind === 'import') job.progress = emptyProgress();
         state.save();
+        deps.jobEvents?.jobChanged(job);
       }
       finish(job, await runJob(job, control));
     } catch (err) {

@@ -42,6 +42,16 @@ export interface ServiceContext {
   nowMs(): number;
   /** A new 32-hex-character id, the shape of AWS's data store and job ids. */
   newId(): string;
+  /** Where job status changes go as EventBridge events (emulator/events.ts). @default none */
+  readonly jobEvents?: JobEventSink;
+}
+
+/** Receives job status changes (the EventBridge events publisher). */
+export interface JobEventSink {
+  /** A job was created, SUBMITTED or QUEUED. */
+  jobCreated(job: JobRecord): void;
+  /** A job entered `job.status` (IN_PROGRESS or a terminal status). */
+  jobChanged(job: JobRecord): void;
 }
 
 export const toSeconds = (ms: number): number => ms / 1000;

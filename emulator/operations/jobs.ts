@@ -114,6 +114,7 @@ function startJob(ctx: ServiceContext, request: StartRequest): OnWire<StartFHIRI
   };
   ctx.state.jobs.set(job.jobId, job);
   ctx.state.save();
+  ctx.jobEvents?.jobCreated(job);
   ctx.scheduler.enqueue(job);
   return { JobId: job.jobId, JobStatus: job.status, DatastoreId: job.datastoreId };
 }

@@ -89,6 +89,8 @@ export function uniqueName(label: string): string {
 export interface ImportTestStackOptions {
   /** More dev-server options (e.g. `ui: true` for the browser test). @default {} */
   readonly devServer?: Omit<TemporalDevServerOptions, 'searchAttributes'>;
+  /** Create this SQS queue on moto and have the emulator send job events to it. @default no events */
+  readonly eventsQueueName?: string;
 }
 
 export async function startImportTestStack(options: ImportTestStackOptions = {}): Promise<ImportTestStack> {
@@ -96,7 +98,10 @@ export async function startImportTestStack(options: ImportTestStackOptions = {})
   const starting = [
     createLocalTestEnv({ ...options.devServer, searchAttributes: importSearchAttributes }),
     // Quota raised: millisecond polling would hit the 10 TPS Describe quota; throttling has its own test.
-    startLocalHealthLake({ quotas: { describeList: { ratePerSecond: 1_000, burst: 1_000 } } }),
+    startLocalHealthLake({
+      quotas: { describeList: { ratePerSecond: 1_000, burst: 1_000 } },
+      ...(options.eventsQueueName === undefined ? {} : { eventsQueueName: options.eventsQueueName }),
+    }),
     bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quietBundlerLogger }),
   ] as const;
   const started = await Promise.allSettled(starting);

@@ -87,7 +87,7 @@ export const INVALID_IMPORT_INPUTS: ReadonlyArray<[string, Record<string, unknow
   [
     'poll unknown setting',
     { pollPolicy: { maxDelaySeconds: 10 } },
-    'input.pollPolicy.maxDelaySeconds (number) is not a poll policy setting (known: initialDelayMs, minDelayMs, maxDelayMs, multiplier, jitter, queuedDelayMs, attemptTimeoutMs, inAttemptWaitMaxMs, maxProgressMilestones, reportRefreshMs, etaFraction, progressIntervalMs)',
+    'input.pollPolicy.maxDelaySeconds (number) is not a poll policy setting (known: initialDelayMs, minDelayMs, maxDelayMs, multiplier, jitter, queuedDelayMs, attemptTimeoutMs, inAttemptWaitMaxMs, maxProgressMilestones, reportRefreshMs, etaFraction, progressIntervalMs, eventSafetyNetDelayMs, awaitFirstEventMs)',
   ],
   [
     'jitter ≥ 1',
