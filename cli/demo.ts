@@ -471,7 +471,7 @@ export const demoCommand: Command = {
       step(
         `import ${importResult.status}: job ${importResult.jobId}, ${counts.resourcesImported.toLocaleString('en-US')} imported, ` +
           `${counts.resourcesWithCustomerError} rejected (error rate ${(importResult.errorRate * 100).toFixed(3)}%), ` +
-          `${importResult.describeCalls} Describe calls, job took ${seconds(importResult.durationMs)}`,
+          `job took ${seconds(importResult.durationMs)}`,
       );
       // HealthLake's own count: a safety-net wait that an event cancelled does not report its
       // Describes back to the workflow, so the result's describeCalls can be lower.
