@@ -40,6 +40,7 @@ async function main(argv: readonly string[]): Promise<void> {
       workers: { type: 'string' },
       coalesce: { type: 'string' },
       'run-seconds': { type: 'string' },
+      'call-budget': { type: 'string' },
     },
   });
   const seed = positiveNumber('seed', values.seed, 1);
@@ -54,7 +55,10 @@ async function main(argv: readonly string[]): Promise<void> {
   } else if (scenario === 'scale') {
     const coalesce = values.coalesce ?? 'on';
     if (coalesce !== 'on' && coalesce !== 'off') throw new Error(`--coalesce ${coalesce}: must be on or off`);
+    const budget = values['call-budget'] ?? 'on';
+    if (budget !== 'on' && budget !== 'off') throw new Error(`--call-budget ${budget}: must be on or off`);
     await runScaleBench({
+      callBudget: budget === 'on',
       imports: Math.round(positiveNumber('n', values.n, values.quick ? 100 : 2000)),
       workers: Math.round(positiveNumber('workers', values.workers, 2)),
       coalesce: coalesce === 'on',

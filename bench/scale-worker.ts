@@ -11,6 +11,8 @@ export interface ScaleWorkerConfig {
   readonly endpoint: string;
   readonly workflowCodePath: string;
   readonly apiActivitiesPerSecond: number;
+  /** This process's share of the account's calls per second (`healthLakeCallsPerSecond`), if any. */
+  readonly callsPerSecond?: number;
   readonly coalesce: false | { windowMs: number; maxAgeMs: number };
 }
 
@@ -33,6 +35,7 @@ async function main(): Promise<void> {
     s3: new S3Client({ region: 'us-east-1' }),
     workflowBundle: { codePath: config.workflowCodePath },
     apiActivitiesPerSecond: config.apiActivitiesPerSecond,
+    ...(config.callsPerSecond === undefined ? {} : { healthLakeCallsPerSecond: config.callsPerSecond }),
     ...(config.coalesce === false ? {} : { coalesceImportPolls: config.coalesce }),
   });
   process.on('message', (message: unknown) => {
@@ -47,6 +50,7 @@ async function main(): Promise<void> {
     kind: 'done',
     peakRssMb: Math.round(peakRss / 1_000_000),
     coalescer: worker.listCoalescer?.stats ?? null,
+    callBudget: worker.callBudget?.stats ?? null,
   });
   await connection.close();
 }

@@ -22,12 +22,15 @@ import { startScaleHealthLake } from './scale-healthlake';
 
 const EventType = temporal.api.enums.v1.EventType;
 const DATA_STORES = 10;
+const ACCOUNT_CALLS_PER_SECOND = 10;
 
 export interface ScaleOptions {
   readonly imports: number;
   readonly workers: number;
   /** Serve the waits' polls with per-data-store Lists (`coalesceImportPolls`). */
   readonly coalesce: boolean;
+  /** Each worker process makes at most 0.95 × 10 / W calls per second (`healthLakeCallsPerSecond`). */
+  readonly callBudget: boolean;
   readonly seed: number;
   readonly quick: boolean;
   readonly out: string;
@@ -95,8 +98,9 @@ export async function runScaleBench(options: ScaleOptions): Promise<unknown> {
       // maxAgeMs: stores × workers / maxAge = 10 × 2 / 4 s = 5 Lists/s at most.
       apiActivitiesPerSecond: options.coalesce ? 40 : 8,
       coalesce: options.coalesce ? { windowMs: 200, maxAgeMs: 4_000 } : false,
+      ...(options.callBudget ? { callsPerSecond: (0.95 * ACCOUNT_CALLS_PER_SECOND) / options.workers } : {}),
     };
-    const done: Array<Promise<{ peakRssMb: number; coalescer: unknown }>> = [];
+    const done: Array<Promise<{ peakRssMb: number; coalescer: unknown; callBudget: unknown }>> = [];
     for (let w = 0; w < options.workers; w++) {
       const child = fork(resolve(__dirname, 'scale-worker.ts'), [JSON.stringify(config)], {
         execArgv: ['--import', 'tsx'],
@@ -111,9 +115,12 @@ export async function runScaleBench(options: ScaleOptions): Promise<unknown> {
       });
       done.push(
         new Promise((ok) =>
-          child.on('message', (m: { kind?: string; peakRssMb: number; coalescer: unknown }) => {
-            if (m.kind === 'done') ok(m);
-          }),
+          child.on(
+            'message',
+            (m: { kind?: string; peakRssMb: number; coalescer: unknown; callBudget: unknown }) => {
+              if (m.kind === 'done') ok(m);
+            },
+          ),
         ),
       );
       await ready;
@@ -232,6 +239,7 @@ export async function runScaleBench(options: ScaleOptions): Promise<unknown> {
       workers: options.workers,
       dataStores: DATA_STORES,
       coalesce: options.coalesce,
+      callsPerSecondPerWorker: config.callsPerSecond ?? null,
       apiActivitiesPerSecond: config.apiActivitiesPerSecond,
       jobRunSeconds: [minRun, maxRun],
       wallMs,
@@ -257,6 +265,7 @@ export async function runScaleBench(options: ScaleOptions): Promise<unknown> {
       },
       workerPeakRssMb: reports.map((r) => r?.peakRssMb ?? null),
       coalescer: reports.map((r) => r?.coalescer ?? null),
+      callBudget: reports.map((r) => r?.callBudget ?? null),
       benchWallMs: Date.now() - benchStart,
     };
     mkdirSync(dirname(resolve(options.out)), { recursive: true });
