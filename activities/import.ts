@@ -468,6 +468,7 @@ export function createHealthLakeActivities(deps: HealthLakeActivityDeps) {
           ? {}
           : { pollsSinceEtaDue: describeCalls - describeCallsAtEtaDue }),
         countsChanged: !legacy && changed,
+        awaitingPace: !legacy && args.totalBytes !== undefined && etaMs === undefined,
         nowMs,
         deadlineMs: args.deadlineMs,
       },

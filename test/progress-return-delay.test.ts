@@ -35,8 +35,8 @@ function args(
 }
 
 describe('firstDelayAfterReturn', () => {
-  it('a return far from a known end waits the capped ETA fraction (5 min), not the 5 s floor', () => {
-    assert.equal(firstDelayAfterReturn(args({ etaMs: 60 * 60_000 }), NOW, noJitter), 300_000);
+  it('a return far from a known end waits the capped ETA fraction (10 min), not the 5 s floor', () => {
+    assert.equal(firstDelayAfterReturn(args({ etaMs: 60 * 60_000 }), NOW, noJitter), 600_000);
   });
 
   it('half the ETA when that is shorter than the progress interval', () => {
@@ -61,7 +61,7 @@ describe('firstDelayAfterReturn', () => {
   it('jitter takes off up to 20 %, as for every other wait', () => {
     assert.equal(
       firstDelayAfterReturn(args({ etaMs: 60 * 60_000 }), NOW, () => 0.5),
-      270_000,
+      540_000,
     );
   });
 
