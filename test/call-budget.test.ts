@@ -13,7 +13,7 @@ describe('createCallBudget', () => {
     await Promise.all([0, 1, 2, 3, 4].map((i) => budget.take().then(() => order.push(i))));
     assert.deepEqual(order, [0, 1, 2, 3, 4]);
     // Calls 3, 4 and 5 wait 10, 20 and 30 ms (100 calls/s).
-    assert.deepEqual(budget.stats, { calls: 5, waited: 3, waitedMs: 60 });
+    assert.deepEqual(budget.stats, { calls: 5, waited: 3, waitedMs: 60, refused: 0 });
   });
 
   it('refills at the rate: after an idle second the whole burst is free again', async () => {
@@ -22,7 +22,21 @@ describe('createCallBudget', () => {
     await Promise.all([budget.take(), budget.take(), budget.take()]);
     now = 1_000;
     await Promise.all([budget.take(), budget.take(), budget.take()]);
-    assert.deepEqual(budget.stats, { calls: 6, waited: 0, waitedMs: 0 });
+    assert.deepEqual(budget.stats, { calls: 6, waited: 0, waitedMs: 0, refused: 0 });
+  });
+
+  it('a slot further away than maxWaitMs is refused at once as a ThrottlingException, and not booked', async () => {
+    const budget = createCallBudget({ callsPerSecond: 100, burst: 1, maxWaitMs: 15, clock: () => 0 });
+    const first = budget.take();
+    const second = budget.take(); // 10 ms away
+    await assert.rejects(budget.take(), {
+      name: 'ThrottlingException',
+      message: 'HealthLake call budget of this worker is booked for the next 20 ms; retry later',
+    });
+    await Promise.all([first, second]);
+    assert.deepEqual(budget.stats, { calls: 2, waited: 1, waitedMs: 10, refused: 1 });
+    // The refused call booked nothing: the next slot is still 20 ms out, past maxWaitMs.
+    await assert.rejects(budget.take(), { name: 'ThrottlingException' });
   });
 
   it('an aborted wait rejects with the signal reason', async () => {
