@@ -263,16 +263,37 @@ describe('known total: polls worth their cost', () => {
 });
 
 describe('progressDueAtMs', () => {
-  it('log-spaced returns to the workflow: 10 min, then 40 min after that, then none (defaults)', () => {
+  it('log-spaced returns to the workflow: 10 min, then 2 h after that, then none (defaults)', () => {
+    // A 2-hour import makes one return (37 history events, issue 9's bound is 40); growth 4 made
+    // two (10 and 50 min in: 43 events).
     assert.deepEqual(
       [0, 1, 2].map((returned) => progressDueAtMs(NOW, returned, DEFAULT_POLL_POLICY)),
-      [NOW + 600_000, NOW + 2_400_000, null],
+      [NOW + 600_000, NOW + 7_200_000, null],
     );
     const policy = { ...DEFAULT_POLL_POLICY, progressIntervalMs: 60_000, maxProgressMilestones: 4 };
     assert.deepEqual(
       [0, 1, 2, 3, 4].map((returned) => progressDueAtMs(0, returned, policy)),
-      [60_000, 240_000, 960_000, 3_840_000, null],
+      [60_000, 720_000, 8_640_000, 103_680_000, null],
     );
     assert.equal(progressDueAtMs(NOW, 0, { ...DEFAULT_POLL_POLICY, maxProgressMilestones: 0 }), null);
+  });
+
+  it('a 2-hour import at the defaults: one progress return, 31 + 6 = 37 history events', () => {
+    const returnsWithin = (lengthMs: number): number => {
+      let returns = 0;
+      let since = 0;
+      for (let due = progressDueAtMs(since, 0, DEFAULT_POLL_POLICY); due !== null && due < lengthMs;) {
+        returns++;
+        since = due;
+        due = progressDueAtMs(since, returns, DEFAULT_POLL_POLICY);
+      }
+      return returns;
+    };
+    // HISTORY_EVENTS_TWO_STATUS_CHANGES (test/import-workflow.test.ts) is 31; each return adds 6.
+    assert.deepEqual(
+      [30, 120, 129, 131, 600].map((minutes) => returnsWithin(minutes * 60_000)),
+      [1, 1, 1, 2, 2],
+    );
+    assert.equal(31 + 6 * returnsWithin(120 * 60_000), 37);
   });
 });

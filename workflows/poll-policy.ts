@@ -182,15 +182,20 @@ export function progressMilestone(percent: number | undefined, maxMilestones: nu
   return Math.min(maxMilestones, Math.floor((percent / 100) * (maxMilestones + 1)));
 }
 
-/** How much longer each progress return waits than the one before it (log-spaced returns). */
-export const PROGRESS_RETURN_GROWTH = 4;
+/**
+ * How much longer each progress return waits than the one before it (log-spaced returns). 12, so a
+ * 2-hour import at the default cadence makes one return (10 min in; the next would be 2 h after
+ * that): 31 + 6 = 37 history events, within issue 9's 40 (with 4 it made two: 43). Only the
+ * activity's `progressDueAtMs` argument changes, no command: older histories replay unchanged.
+ */
+export const PROGRESS_RETURN_GROWTH = 12;
 
 /**
  * When the wait hands fresh counts back to the workflow for the `returned`-th time in a status
- * (0-based), measured from `sinceMs` (the last return to the workflow): `progressIntervalMs · 4^returned`,
+ * (0-based), measured from `sinceMs` (the last return to the workflow): `progressIntervalMs · 12^returned`,
  * or `null` once `maxProgressMilestones` returns have been made (the history budget is spent; the
  * heartbeat stays live). Log-spaced so a long job gets a few refreshes, not one per interval: with
- * the defaults 10 min after the job goes IN_PROGRESS and 40 min after that.
+ * the defaults 10 min after the job goes IN_PROGRESS and 2 h after that.
  */
 export function progressDueAtMs(sinceMs: number, returned: number, policy: PollPolicy): number | null {
   if (returned >= policy.maxProgressMilestones) return null;

@@ -63,8 +63,8 @@ export interface PollPolicy {
   /**
    * Returns to the workflow with fresh counts (its `progress` query, UI current details) at most
    * this many times per status besides status changes, log-spaced in time: after
-   * `progressIntervalMs`, then 4× as long again, and so on (each return costs 6 history events, so
-   * 2 keeps a 2-hour import at 40 events). The live counts between returns are in the wait's
+   * `progressIntervalMs`, then 12× as long again, and so on (each return costs 6 history events: a
+   * 2-hour import makes one at the defaults, 37 events; at most 2 keep any import at 43). The live counts between returns are in the wait's
    * heartbeat (`readImportProgress`, the UI's pending activity). @default 2
    */
   readonly maxProgressMilestones: number;
