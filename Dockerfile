@@ -10,7 +10,10 @@
 
 FROM node:22-bookworm-slim AS build
 WORKDIR /app
+# The build needs the healthlake-emulator workspace (the library's testing entry and CLI compile
+# against its types); the image does not: it is left out below.
 COPY package.json package-lock.json ./
+COPY emulator/package.json emulator/
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY activities activities
@@ -19,17 +22,19 @@ COPY worker worker
 COPY client client
 COPY emulator emulator
 COPY cli cli
+COPY testing testing
 COPY examples examples
 RUN npm run build
 # The @temporalio packages are peer dependencies of the library (an application brings its own);
 # the image is the application, so they become plain dependencies here. @temporalio/testing (the
-# local dev server for tests and the demo) is left out.
+# local dev server for tests and the demo) and the optional peer healthlake-emulator are left out.
 RUN node -e " \
   const fs = require('node:fs'); \
   const pkg = JSON.parse(fs.readFileSync('package.json', 'utf8')); \
-  const { '@temporalio/testing': _testing, ...peers } = pkg.peerDependencies; \
+  const { '@temporalio/testing': _testing, 'healthlake-emulator': _emulator, ...peers } = pkg.peerDependencies; \
   pkg.dependencies = { ...pkg.dependencies, ...peers }; \
-  delete pkg.devDependencies; delete pkg.peerDependencies; delete pkg.scripts; \
+  delete pkg.devDependencies; delete pkg.peerDependencies; delete pkg.peerDependenciesMeta; \
+  delete pkg.workspaces; delete pkg.scripts; \
   fs.writeFileSync('package.json', JSON.stringify(pkg, null, 2));" \
   && rm -rf node_modules && npm install --omit=dev --no-audit --no-fund
 

@@ -9,7 +9,9 @@ const nodeBuiltins = builtinModules.flatMap((m) => [m, `node:${m}`]);
 
 export default tseslint.config(
   // .ci/packed-app/ is compiled (strict) against the packed package by .ci/packed-app.sh, not from this tree.
-  { ignores: ['node_modules/', 'dist/', '.tools/', '.local/', '.ci/', 'eslint.config.mjs'] },
+  {
+    ignores: ['node_modules/', 'dist/', 'emulator/dist/', '.tools/', '.local/', '.ci/', 'eslint.config.mjs'],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   prettier,
@@ -72,7 +74,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['cli/**/*.ts', 'bench/**/*.ts', 'examples/**/*.ts'],
+    files: ['cli/**/*.ts', 'emulator/cli/**/*.ts', 'bench/**/*.ts', 'examples/**/*.ts'],
     rules: { 'no-console': 'off' },
   },
 );

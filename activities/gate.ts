@@ -58,6 +58,12 @@ export function createGateActivities(options: GateActivitiesOptions = {}) {
         signal: gateAcquireSignal,
         signalArgs: [input.request],
         staticSummary: `HealthLake gate for data store ${input.datastoreId}`,
+        staticDetails: [
+          `**HealthLake gate** for data store \`${input.datastoreId}\``,
+          '',
+          'Lets one import at a time run on the data store (HealthLake queues the rest);',
+          'the holder and the queue are in Current Details.',
+        ].join('\n'),
       });
       return { gateWorkflowId: workflowId };
     },

@@ -4,7 +4,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { listObjects, parseS3Uri, readObjectLines, S3UriError } from '../emulator/s3';
+import { listObjects, parseS3Uri, readObjectLines, S3UriError } from './s3';
 import type { ExportOutputCounts, ExportTypeCount } from '../workflows/export-types';
 import {
   FailureReportBuilder,

@@ -20,7 +20,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { joinS3Key, listObjects, parseS3Uri, S3UriError } from '../emulator/s3';
+import { joinS3Key, listObjects, parseS3Uri, S3UriError } from './s3';
 import { awsErrorToFailure } from './aws-errors';
 import type { LandedObject, LandingManifest, LandingManifestRef } from '../workflows/manifest';
 import { buildLandingManifest } from '../workflows/landing-manifest';

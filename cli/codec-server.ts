@@ -1,8 +1,8 @@
 // `temporal-healthlake codec-server`: the AES-GCM codec behind Temporal's remote codec API, for the
 // Web UI (`--ui-codec-endpoint`) and the CLI. Keys come from the environment, never from flags (a
 // process list shows flags to every user of the machine).
-import { parseArgs } from 'node:util';
 import type { Command } from './commands';
+import { parseFlags, parsePortFlag } from './flags';
 import { createAesGcmCodec } from '../client/codec';
 import { startCodecServer } from '../client/codec-server';
 
@@ -31,27 +31,15 @@ export function parseCodecKeys(text: string): Record<string, Buffer> {
 export const codecServerCommand: Command = {
   summary: `serve the AES-GCM payload codec for the Temporal UI (keys in ${CODEC_KEYS_ENV})`,
   async run(args) {
-    let values;
-    try {
-      ({ values } = parseArgs({
-        args,
-        strict: true,
-        options: {
-          port: { type: 'string', default: '8888' },
-          host: { type: 'string', default: '127.0.0.1' },
-          'active-key-id': { type: 'string' },
-          'ui-origin': { type: 'string', multiple: true },
-        },
-      }));
-    } catch (err) {
-      console.error(`${err instanceof Error ? err.message : String(err)} (see --help)`);
-      return 2;
-    }
-    const port = Number(values.port);
-    if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-      console.error(`--port "${values.port}" must be an integer in 0..65535 (see --help)`);
-      return 2;
-    }
+    const values = parseFlags('', args, {
+      port: { type: 'string', default: '8888' },
+      host: { type: 'string', default: '127.0.0.1' },
+      'active-key-id': { type: 'string' },
+      'ui-origin': { type: 'string', multiple: true },
+    });
+    if (values === undefined) return 2;
+    const port = parsePortFlag('', values.port);
+    if (port === undefined) return 2;
     const raw = process.env[CODEC_KEYS_ENV];
     if (!raw) {
       console.error(`${CODEC_KEYS_ENV} must hold the keys, <id>=<base64>[,...] (see --help)`);

@@ -20,10 +20,18 @@ import {
   bundleWorkflowCode,
   type Worker,
 } from '@temporalio/worker';
-import { startEmulator, type EmulatorHandle } from '../emulator';
-import { generateFhirData, writeFhirDataToDir, type GeneratedFhirCounts } from '../emulator/fhir/generate';
-import { createS3Client, ensureBucket, LOCAL_S3_CREDENTIALS } from '../emulator/s3';
-import { startS3Server, type S3ServerHandle } from '../emulator/s3-server';
+import {
+  createS3Client,
+  ensureBucket,
+  generateFhirData,
+  LOCAL_S3_CREDENTIALS,
+  startEmulator,
+  startS3Server,
+  writeFhirDataToDir,
+  type EmulatorHandle,
+  type GeneratedFhirCounts,
+  type S3ServerHandle,
+} from 'healthlake-emulator/testing';
 import { readImportProgress } from '../client';
 import { createExampleWorkers } from '../examples/worker';
 import type { VerifyAndExportContext, verifyAndExportWorkflow } from '../examples/verify-and-export';

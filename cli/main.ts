@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { Command as Program, CommanderError, Option } from 'commander';
 import type { Command as Subcommand } from './commands';
 import { CommandFailed, ExitCode, UsageError } from './errors';
+import { EmulatorNotInstalledError, loadEmulator, loadOptionalEmulator } from '../testing/emulator-peer';
 import type { ConnectionFlags, ImportFlags, ListFlags, RegisterFlags, StatusFlags } from './operate';
 
 /** Where `temporal-healthlake worker` polls by default (worker/config.ts). */
@@ -16,6 +17,10 @@ const DEFAULT_TASK_QUEUE = 'healthlake-import';
 // the SDK's worker, the emulator or the AWS clients.
 /* eslint-disable @typescript-eslint/no-require-imports */
 const operate = (): typeof import('./operate') => require('./operate') as typeof import('./operate');
+
+/** healthlake-emulator's commands (a light module: flags and summaries), or undefined when it is not installed. */
+const emulatorCli = (): typeof import('healthlake-emulator/cli') | undefined =>
+  loadOptionalEmulator(() => require('healthlake-emulator/cli') as typeof import('healthlake-emulator/cli'));
 
 const NAME = 'temporal-healthlake';
 
@@ -246,7 +251,7 @@ export function buildProgram(rawArgs: readonly string[], setExit: (code: number)
   const legacy = (
     name: string,
     summary: string,
-    load: () => Subcommand,
+    load: () => Pick<Subcommand, 'run'>,
     declare: (command: Program) => Program,
     ...examples: string[]
   ): void => {
@@ -254,48 +259,44 @@ export function buildProgram(rawArgs: readonly string[], setExit: (code: number)
       setExit(await load().run(rawArgs.slice(1)));
     });
   };
-  const fromCommands = (name: string) => () =>
-    (require('./commands') as typeof import('./commands')).commands[name]!;
-  legacy(
-    'emulator',
-    'run the local HealthLake emulator on 127.0.0.1 (starts moto when no --s3-endpoint)',
-    fromCommands('emulator'),
-    (c) =>
-      c
-        .option('--port <n>', 'port on 127.0.0.1 (0 = any free port)', '4566')
-        .option('--data-dir <dir>', 'keep state here across restarts (default: in memory)')
-        .option('--s3-endpoint <url>', 'an S3-compatible server (default: start moto)')
-        .addOption(
-          new Option(
-            '--preset <name>',
-            'pacing: fast for local use, aws for realistic timings (data store ~10 min)',
-          )
-            .choices(['fast', 'aws'])
-            .default('fast'),
-        ),
-    'emulator --port 4566 --data-dir .local/hl',
-    'emulator --preset aws   # realistic AWS pacing',
-  );
-  legacy(
-    'generate-fhir',
-    'write synthetic FHIR R4 NDJSON (linked, deterministic) to a folder or s3:// prefix',
-    fromCommands('generate-fhir'),
-    (c) =>
-      c
-        .requiredOption('--patients <n>', 'number of patients (at most 20,000 a run)')
-        .requiredOption('--out <dir-or-s3-uri>', 'a folder or an s3:// prefix')
-        .option('--invalid-rate <0..1>', 'fraction of deliberately broken lines')
-        .option('--seed <n>', 'random seed (same seed, same data)')
-        .option('--s3-endpoint <url>', 'an S3-compatible server for an s3:// --out')
-        .option('--max-file-bytes <n>', 'split files above this size')
-        .option('--resources-per-file <n>', 'split files above this many resources')
-        .option('--progress-every <patients>', 'a progress line every this many patients'),
-    'generate-fhir --patients 1000 --out ./data --invalid-rate 0.001 --seed 7',
-  );
+  // demo and setup need healthlake-emulator: without it they exit 2 saying how to install it.
+  const fromCommands =
+    (name: string, needsEmulator = false) =>
+    (): Subcommand => {
+      const load = () => (require('./commands') as typeof import('./commands')).commands[name]!();
+      return needsEmulator ? loadEmulator(`the ${name} command`, load) : load();
+    };
+  // The emulator's own commands (healthlake-emulator/cli), under this CLI's names.
+  const emulatorCommands = emulatorCli()?.EMULATOR_CLI_COMMANDS;
+  for (const [name, emulatorName] of [
+    ['emulator', 'start'],
+    ['generate-fhir', 'generate-fhir'],
+  ] as const) {
+    const command = emulatorCommands?.[emulatorName];
+    if (command) {
+      legacy(
+        name,
+        command.summary,
+        () => command.load(),
+        command.declare,
+        ...command.examples.map((e) => `${name} ${e}`),
+      );
+    } else {
+      legacy(
+        name,
+        `healthlake-emulator's ${emulatorName} command (not installed: npm install --save-dev healthlake-emulator)`,
+        () => {
+          throw new EmulatorNotInstalledError(`the ${name} command`);
+        },
+        (c) => c.allowUnknownOption().allowExcessArguments(),
+        name,
+      );
+    }
+  }
   legacy(
     'demo',
     'run the whole pipeline locally (landing -> import -> verify & export) with the Temporal UI',
-    fromCommands('demo'),
+    fromCommands('demo', true),
     (c) =>
       c
         .option('--keep', 'leave everything running until Ctrl-C')
@@ -305,7 +306,7 @@ export function buildProgram(rawArgs: readonly string[], setExit: (code: number)
   legacy(
     'setup',
     'find or install the local tools (Temporal CLI, moto S3 server) into .tools/',
-    fromCommands('setup'),
+    fromCommands('setup', true),
     (c) => c,
     'setup',
   );
@@ -349,7 +350,7 @@ export async function runCli(argv: readonly string[]): Promise<number> {
       }
       return ExitCode.Usage;
     }
-    if (err instanceof UsageError) {
+    if (err instanceof UsageError || err instanceof EmulatorNotInstalledError) {
       process.stderr.write(`error: ${err.message}\n`);
       return ExitCode.Usage;
     }

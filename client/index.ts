@@ -118,8 +118,10 @@ const QUERY_DEADLINE_MS = 5_000;
  * pending wait activity's heartbeat details with the client's data converter (codecs included).
  * Without a pending wait: a completed import answers from its result (no worker needed); a running
  * one from the `progress` query; when no worker answers the query (none polls, or it failed) or the
- * import failed, from the last known state: the progress in the failure's details, else the search
- * attributes (`source: 'last-known'`, counts zero: only the status and job id are known).
+ * import failed, from the last known state (`source: 'last-known'`): the latest counts in the
+ * history (a wait's result or the last progress a scheduled wait was given; one history read), the
+ * progress in the failure's details, else the search attributes (counts zero: only the status and
+ * job id are known).
  */
 export async function readImportProgress(client: Client, workflowId: string): Promise<LiveImportProgress> {
   const handle = client.workflow.getHandle<typeof fhirImportWorkflow>(workflowId);
@@ -127,7 +129,7 @@ export async function readImportProgress(client: Client, workflowId: string): Pr
   for (const pending of description.raw.pendingActivities ?? []) {
     const payloads = pending.heartbeatDetails?.payloads;
     if (!WAIT_ACTIVITY_TYPES.has(pending.activityType?.name ?? '') || !payloads?.length) continue;
-    const heartbeat = await decodeHeartbeat(client, payloads, {
+    const heartbeat = await decodePayloads<ImportJobHeartbeat>(client, payloads, {
       type: 'activity',
       namespace: client.options.namespace,
       ...(pending.activityId ? { activityId: pending.activityId } : {}),
@@ -150,7 +152,9 @@ export async function readImportProgress(client: Client, workflowId: string): Pr
       );
       return { progress, source: 'query' };
     } catch {
-      // No worker answers (none polls, or it is gone): the last known state below.
+      // No worker answers (none polls, or it is gone): the last counts the history holds.
+      const progress = await progressFromHistory(client, handle);
+      if (progress !== undefined) return { progress, source: 'last-known' };
     }
   } else {
     try {
@@ -161,6 +165,63 @@ export async function readImportProgress(client: Client, workflowId: string): Pr
     }
   }
   return { progress: progressFromSearchAttributes(description), source: 'last-known' };
+}
+
+/**
+ * The latest progress the history holds, newest event first: a completed activity's result with a
+ * `progress` (a wait's snapshot, the start's), or a scheduled wait's `lastProgress` (what the
+ * workflow knew when it scheduled it). Decoded through the client's codecs; undefined if none.
+ */
+async function progressFromHistory(
+  client: Client,
+  handle: WorkflowHandle<typeof fhirImportWorkflow>,
+): Promise<FhirImportProgress | undefined> {
+  const events = (await handle.fetchHistory()).events ?? [];
+  const scheduled = new Map<string, { activityId: string; activityType: string }>();
+  for (const event of events) {
+    const attributes = event.activityTaskScheduledEventAttributes;
+    if (attributes && event.eventId != null)
+      scheduled.set(String(event.eventId), {
+        activityId: attributes.activityId ?? '',
+        activityType: attributes.activityType?.name ?? '',
+      });
+  }
+  const context = (activityId: string): ActivitySerializationContext => ({
+    type: 'activity',
+    namespace: client.options.namespace,
+    activityId,
+    workflowId: handle.workflowId,
+    isLocal: false,
+  });
+  for (let i = events.length - 1; i >= 0; i--) {
+    const event = events[i]!;
+    const completed = event.activityTaskCompletedEventAttributes;
+    const result = completed?.result?.payloads;
+    if (completed && result?.length) {
+      const activity = scheduled.get(String(completed.scheduledEventId));
+      const value = await decodePayloads<{ progress?: unknown }>(
+        client,
+        result,
+        context(activity?.activityId ?? ''),
+      );
+      if (isProgress(value?.progress)) return value.progress;
+    }
+    const waiting = event.activityTaskScheduledEventAttributes;
+    const input = waiting?.input?.payloads;
+    if (waiting && WAIT_ACTIVITY_TYPES.has(waiting.activityType?.name ?? '') && input?.length) {
+      const args = await decodePayloads<{ lastProgress?: unknown }>(
+        client,
+        input,
+        context(waiting.activityId ?? ''),
+      );
+      if (isProgress(args?.lastProgress)) return args.lastProgress;
+    }
+  }
+  return undefined;
+}
+
+function isProgress(value: unknown): value is FhirImportProgress {
+  return typeof value === 'object' && value !== null && 'counts' in value && 'status' in value;
 }
 
 /** The `progress` a typed import failure carries in its details (abandoned, failed, cancelled). */
@@ -190,19 +251,19 @@ function progressFromSearchAttributes(description: WorkflowExecutionDescription)
 }
 
 /**
- * Decodes heartbeat details as the worker encoded them: through the client's payload codecs (last
- * first), then its payload converter. Public API only (`client.options.loadedDataConverter`).
+ * The first of `payloads`, decoded as the worker encoded it: through the client's payload codecs
+ * (last first), then its payload converter. Public API only (`client.options.loadedDataConverter`).
  */
-async function decodeHeartbeat(
+async function decodePayloads<T>(
   client: Client,
   payloads: Payload[],
   context: ActivitySerializationContext,
-): Promise<ImportJobHeartbeat> {
+): Promise<T> {
   const { payloadCodecs, payloadConverter } = client.options.loadedDataConverter;
   let decoded = payloads;
   for (let i = payloadCodecs.length - 1; i >= 0; i--)
     decoded = await payloadCodecs[i]!.decode(decoded, context);
-  return payloadConverter.fromPayload<ImportJobHeartbeat>(decoded[0]!);
+  return payloadConverter.fromPayload<T>(decoded[0]!);
 }
 
 export * from './codec';

@@ -2,8 +2,7 @@
 // on 127.0.0.1 for tests, the demo and the benchmark, and waits until it answers S3 requests.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { delimiter } from 'node:path';
-import { freePort, stopChild } from '../worker/dev-server';
-import { MOTO_SERVER, resolveTool, type ResolveToolOptions } from '../worker/local-tools';
+import { freePort, MOTO_SERVER, resolveTool, stopChild, type ResolveToolOptions } from './tools';
 
 export interface S3ServerOptions {
   /** TCP port on 127.0.0.1. @default a free port */

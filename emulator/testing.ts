@@ -1,6 +1,7 @@
-// A local HealthLake stack for tests, the demo and the benchmark: a real S3-compatible server
-// (moto), the emulator on the `fast` preset, and real SDK clients for both. Also a poller that
-// waits for a job to end, spaced to stay under the Describe quota.
+// `healthlake-emulator/testing`: a local HealthLake stack for tests, demos and benchmarks: a real
+// S3-compatible server (moto), the emulator on the `fast` preset, and real SDK clients for both;
+// pollers that wait for a job to end, spaced to stay under the Describe quota; the FHIR data
+// generator; and the PyPI tool installer and process helpers the local servers run on.
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   DescribeFHIRDatastoreCommand,
@@ -15,6 +16,24 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { startEmulator, type EmulatorHandle, type EmulatorOptions } from './index';
 import { createS3Client, LOCAL_S3_CREDENTIALS } from './s3';
 import { startS3Server, type S3ServerHandle } from './s3-server';
+
+// The rest of the local stack, from this one entry (`healthlake-emulator/testing`).
+export { startEmulator, type EmulatorHandle, type EmulatorOptions } from './index';
+export { startS3Server, S3ServerStartError, type S3ServerHandle, type S3ServerOptions } from './s3-server';
+export { createS3Client, ensureBucket, LOCAL_S3_CREDENTIALS, type CreateS3ClientOptions } from './s3';
+export * from './fhir';
+export {
+  resolveTool,
+  ToolNotFoundError,
+  MOTO_SERVER,
+  DEFAULT_TOOLS_DIR,
+  freePort,
+  stopChild,
+  type ResolveToolOptions,
+  type ResolvedTool,
+  type ToolAttempt,
+  type ToolSpec,
+} from './tools';
 
 export interface LocalHealthLake {
   readonly emulator: EmulatorHandle;

@@ -11,7 +11,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { awsErrorToFailure } from '../activities/aws-errors';
 import { importClientToken } from '../activities/import';
 import { classifyImportStatus } from '../workflows/import-status';
-import { joinS3Key, listObjects, parseS3Uri, readObjectLines } from '../emulator/s3';
+import { joinS3Key, listObjects, parseS3Uri, readObjectLines } from '../activities/s3';
 
 export interface VerifyAndExportDeps {
   readonly s3: S3Client;

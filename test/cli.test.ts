@@ -253,34 +253,17 @@ describe('temporal-healthlake against a dev server, the emulator and a worker', 
     await stack.land(prefix, 30);
     const callerKey = uniqueName('held');
     const workflowId = `fhir-import-${callerKey}`;
-    // Slow enough to catch the job mid-run, then held there: counts stop moving.
-    stack.local.emulator.updateSettings({ speed: { resourcesPerSecond: 100 } });
-    let jobId: string;
+    // Held mid-run: counts stop moving.
+    const {
+      started,
+      jobId,
+      report: held,
+    } = await stack.holdJobMidRun(datastoreId, () =>
+      cli([...importArgs(callerKey, datastoreId, prefix), '--json'], connection),
+    );
+    assert.equal(started.code, 0, started.stderr);
+    assert.deepEqual(JSON.parse(started.stdout), { workflowId });
     try {
-      const started = await cli([...importArgs(callerKey, datastoreId, prefix), '--json'], connection);
-      assert.equal(started.code, 0, started.stderr);
-      assert.deepEqual(JSON.parse(started.stdout), { workflowId });
-      const job = await waitFor(
-        () => stack.local.emulator.jobs.list().find((j) => j.datastoreId === datastoreId),
-        (j) =>
-          j !== undefined &&
-          j.status === 'IN_PROGRESS' &&
-          (j.progress?.TotalNumberOfResourcesImported ?? 0) > 0,
-        'the job to import its first resources',
-      );
-      jobId = job!.jobId;
-      assert.equal(stack.local.emulator.jobs.hang(jobId), true);
-    } finally {
-      stack.local.emulator.updateSettings({ speed: { resourcesPerSecond: null } });
-    }
-    try {
-      const report = async () =>
-        (
-          await stack.healthLake.send(
-            new DescribeFHIRImportJobCommand({ DatastoreId: datastoreId, JobId: jobId }),
-          )
-        ).ImportJobProperties!.JobProgressReport!;
-      const held = await report();
       // The workflow has seen the held counts (a heartbeat after the hang).
       await waitFor(
         () => readImportProgress(stack.temporal.env.client, workflowId),

@@ -3,8 +3,8 @@
 // types, read through the package's `exports` map from the built dist/), so an export cannot
 // disappear (or appear) unnoticed. `UPDATE_API_REPORT=1` rewrites the report after a deliberate change.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -85,15 +85,23 @@ describe('packed package API', () => {
     if (app && !process.env.KEEP_PACKED_APP) rmSync(app.dir, { recursive: true, force: true });
   });
 
-  it('ships no source maps pointing at .ts files it does not ship, and no tests', () => {
+  it('ships no source maps pointing at .ts files it does not ship, and no tests; the library ships no emulator', () => {
+    for (const tarball of [app.tarball, app.emulatorTarball!]) {
+      assert.deepEqual(
+        tarball.files.filter((f) => f.endsWith('.map') || (f.endsWith('.ts') && !f.endsWith('.d.ts'))),
+        [],
+      );
+      assert.deepEqual(
+        tarball.files.filter((f) => f.startsWith('dist/test/') || f.startsWith('dist/bench/')),
+        [],
+      );
+    }
     assert.deepEqual(
-      app.tarball.files.filter((f) => f.endsWith('.map') || (f.endsWith('.ts') && !f.endsWith('.d.ts'))),
+      app.tarball.files.filter((f) => f.startsWith('dist/emulator/') || f.startsWith('emulator/')),
       [],
     );
-    assert.deepEqual(
-      app.tarball.files.filter((f) => f.startsWith('dist/test/') || f.startsWith('dist/bench/')),
-      [],
-    );
+    assert.ok(app.emulatorTarball!.files.includes('dist/cli/main.js'));
+    assert.ok(app.emulatorTarball!.files.includes('README.md'));
   });
 
   it('each entry point exports exactly the names in test/api-report.json, at type level and at runtime', () => {
@@ -108,6 +116,48 @@ describe('packed package API', () => {
     const runtime = runtimeNames(app);
     for (const entry of ENTRY_POINTS)
       assert.deepEqual(runtime[entry], committed[entry]!.values, `runtime exports of ${entry}`);
+  });
+
+  it('without healthlake-emulator installed, the testing entry and the local-stack commands say to install it', () => {
+    // The same app with the emulator's folder moved away: what an app without the optional peer sees.
+    const installed = join(app.dir, 'node_modules', 'healthlake-emulator');
+    const away = join(app.dir, 'healthlake-emulator.away');
+    renameSync(installed, away);
+    try {
+      const testing = spawnSync(process.execPath, ['-e', "require('temporal-healthlake/testing')"], {
+        cwd: app.dir,
+        encoding: 'utf8',
+      });
+      assert.equal(testing.status, 1);
+      assert.match(
+        testing.stderr,
+        /EmulatorNotInstalledError: temporal-healthlake\/testing needs the optional peer dependency healthlake-emulator, which is not installed: npm install --save-dev healthlake-emulator\n/,
+      );
+      const bin = join(app.dir, 'node_modules', '.bin', 'temporal-healthlake');
+      for (const command of ['emulator', 'generate-fhir', 'demo', 'setup']) {
+        const run = spawnSync(bin, [command], { cwd: app.dir, encoding: 'utf8' });
+        assert.deepEqual(
+          [run.status, run.stdout, run.stderr],
+          [
+            2,
+            '',
+            `error: the ${command} command needs the optional peer dependency healthlake-emulator, which is not installed: npm install --save-dev healthlake-emulator\n`,
+          ],
+        );
+      }
+      // Production entry points load without it.
+      const worker = spawnSync(
+        process.execPath,
+        [
+          '-e',
+          "require('temporal-healthlake/worker'); require('temporal-healthlake/client'); console.log('ok')",
+        ],
+        { cwd: app.dir, encoding: 'utf8' },
+      );
+      assert.deepEqual([worker.status, worker.stdout], [0, 'ok\n'], worker.stderr);
+    } finally {
+      renameSync(away, installed);
+    }
   });
 
   it('deep paths are closed: only the documented entry points resolve', () => {

@@ -46,7 +46,11 @@ import { ownLandingWorkflow } from '../examples/own-landing';
 import { createExampleWorkers } from '../examples/worker';
 import { createLocalTestEnv, type LocalTestEnv } from '../worker/dev-server';
 import { gateStateQuery, gateWorkflowId, type GateState } from '../workflows/gate-types';
-import type { FhirLandingInput, FhirLandingResult } from '../workflows/landing-types';
+import {
+  fhirLandingStartOptions,
+  type FhirLandingInput,
+  type FhirLandingResult,
+} from '../workflows/landing-types';
 import {
   FHIR_IMPORT_HANDOVER_WORKFLOW_TYPE,
   fhirHandoverSignalWithStartOptions,
@@ -221,11 +225,11 @@ describe('pipeline: landing → import → downstream on real parts', () => {
       // A listener that does not exist is skipped: the import has succeeded.
       notify: [{ workflowId: receiver.workflowId }, { workflowId: `${key}-no-such-listener` }],
     });
-    const result: FhirLandingResult = await client.workflow.execute(fhirLandingWorkflow, {
-      taskQueue,
-      workflowId: key,
-      args: [input],
-    });
+    // Started as user code would, with the public start options (UI summary and details).
+    const result: FhirLandingResult = await client.workflow.execute(
+      fhirLandingWorkflow,
+      fhirLandingStartOptions({ workflowId: key, taskQueue, input }),
+    );
 
     assert.equal(result.manifest.s3Uri, `s3://${BUCKET}/${key}/input/`);
     assert.equal(result.manifest.totalObjects, data.counts.files);
@@ -260,6 +264,41 @@ describe('pipeline: landing → import → downstream on real parts', () => {
       const { parentExecution } = await client.workflow.getHandle(childId).describe();
       assert.equal(parentExecution?.workflowId, key);
     }
+    // Every workflow of the pipeline has a static summary and details in the UI.
+    const landing = await client.workflow.getHandle(key).describe();
+    assert.equal(
+      await landing.staticSummary(),
+      `HealthLake pipeline: land a folder on the landing worker, then import into ${datastoreId}`,
+    );
+    assert.equal(
+      await landing.staticDetails(),
+      [
+        `**HealthLake pipeline** into data store \`${datastoreId}\``,
+        '',
+        '- first: land a folder on the landing worker',
+        `- import: \`s3://${BUCKET}/${key}/input/\` → results in \`s3://${BUCKET}/${key}/output/\``,
+        '- data store gate: on',
+        `- then start: verifyAndExportWorkflow \`${key}-verify\``,
+        `- then signal: \`${receiver.workflowId}\`, \`${key}-no-such-listener\``,
+      ].join('\n'),
+    );
+    const importChild = await client.workflow.getHandle(`${key}-import`).describe();
+    assert.equal(await importChild.staticSummary(), `HealthLake import into ${datastoreId} (new job)`);
+    const verifyChild = await client.workflow.getHandle(`${key}-verify`).describe();
+    assert.equal(await verifyChild.staticSummary(), `after FHIR import ${importResult.jobId}`);
+    assert.equal(
+      await verifyChild.staticDetails(),
+      [
+        `Started by pipeline \`${key}\` when its HealthLake import ended.`,
+        '',
+        `- import workflow: \`${key}-import\``,
+        `- job: \`${importResult.jobId}\` into data store \`${datastoreId}\``,
+        '- job status: COMPLETED_WITH_ERRORS',
+      ].join('\n'),
+    );
+    const gate = await client.workflow.getHandle(gateWorkflowId(datastoreId)).describe();
+    assert.equal(await gate.staticSummary(), `HealthLake gate for data store ${datastoreId}`);
+    assert.match((await gate.staticDetails()) ?? '', /^\*\*HealthLake gate\*\* for data store `/);
 
     const verified: VerifyAndExportResult = await client.workflow
       .getHandle<typeof verifyAndExportWorkflow>(`${key}-verify`)
@@ -334,6 +373,12 @@ describe('pipeline: landing → import → downstream on real parts', () => {
       .getHandle<typeof fhirImportHandoverWorkflow>(`fhir-handover-${batchKey}`)
       .result();
     assert.equal(outcome.importWorkflowId, `fhir-import-fhir-handover-${batchKey}`);
+    const handoverRun = await client.workflow.getHandle(`fhir-handover-${batchKey}`).describe();
+    assert.equal(
+      await handoverRun.staticSummary(),
+      `HealthLake pipeline: hand-over of ${manifest.totalObjects} landed files, then import into ${datastoreId}`,
+    );
+    assert.match((await handoverRun.staticDetails()) ?? '', /^- then start: none$/m);
     assert.equal(outcome.importResult.progress.counts.resourcesImported, expectedImported());
     assert.deepEqual(outcome.importResult.reconciliation?.mismatches, []);
     // One import for the landing pipeline, one for the hand-over: the second signal started nothing.

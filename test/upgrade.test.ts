@@ -31,7 +31,7 @@ import { waitFor } from './helpers/wait-for';
  * The released workflow code running workflows must survive an upgrade from (issue 8's base).
  * `UPGRADE_FROM_COMMIT=<commit>` tries another (e.g. 2fdb9cb, before the deadline timer moved).
  */
-const BASE_COMMIT = process.env.UPGRADE_FROM_COMMIT ?? '18a8820';
+const BASE_COMMIT = process.env.UPGRADE_FROM_COMMIT ?? 'b896d71';
 const ROOT = join(__dirname, '..');
 /** How long the current code may take to finish an import after the switch (a hang guard). */
 const FINISH_LIMIT_MS = 45_000;
@@ -62,7 +62,13 @@ function extractReleasedCode(commit: string): string {
       '-o',
       archive,
       commit,
-      ...['workflows', 'activities', 'worker/index.ts', 'emulator/s3.ts'],
+      // The released library's source folders (whichever the commit has): the worker imports across them.
+      ...['workflows', 'activities', 'worker', 'client', 'emulator'].filter((folder) =>
+        execFileSync('git', ['ls-tree', '--name-only', commit, folder], {
+          cwd: ROOT,
+          encoding: 'utf8',
+        }).trim(),
+      ),
     ],
     { cwd: ROOT },
   );

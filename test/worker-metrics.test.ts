@@ -52,11 +52,7 @@ describe('worker/main.ts metrics', () => {
     const taskQueue = uniqueName('metrics');
     const bind = `127.0.0.1:${await freePort()}`;
     const worker = new WorkerProcess({
-      TEMPORAL_ADDRESS: stack.temporal.server!.address,
-      TEMPORAL_TASK_QUEUE: taskQueue,
-      HEALTHLAKE_ENDPOINT: stack.local.emulator.url,
-      AWS_REGION: stack.local.emulator.region,
-      HEALTHLAKE_API_ACTIVITIES_PER_SECOND: '200',
+      ...stack.workerProcessEnv(taskQueue),
       HEALTHLAKE_METRICS_BIND: bind,
       HEALTHLAKE_METRICS_WAITING_INTERVAL_MS: '200',
     });

@@ -22,13 +22,7 @@ describe('worker/main.ts SIGTERM mid-import', () => {
     const datastoreId = await stack.newDatastore('sigterm');
     const data = await stack.land('sigterm', 2);
     const taskQueue = uniqueName('sigterm');
-    const env = {
-      TEMPORAL_ADDRESS: stack.temporal.server!.address,
-      TEMPORAL_TASK_QUEUE: taskQueue,
-      HEALTHLAKE_ENDPOINT: stack.local.emulator.url,
-      AWS_REGION: stack.local.emulator.region,
-      HEALTHLAKE_API_ACTIVITIES_PER_SECOND: '200',
-    };
+    const env = stack.workerProcessEnv(taskQueue);
     const first = new WorkerProcess(env);
     let second: WorkerProcess | undefined;
     try {

@@ -27,12 +27,8 @@ after(async () => {
 
 /** What a worker needs besides the Temporal connection: the emulator and a task queue. */
 function baseEnv(taskQueue: string): Record<string, string> {
-  return {
-    TEMPORAL_TASK_QUEUE: taskQueue,
-    HEALTHLAKE_ENDPOINT: stack.local.emulator.url,
-    AWS_REGION: stack.local.emulator.region,
-    HEALTHLAKE_API_ACTIVITIES_PER_SECOND: '200',
-  };
+  const { TEMPORAL_ADDRESS: _address, ...env } = stack.workerProcessEnv(taskQueue);
+  return env;
 }
 
 describe('worker/main.ts over TLS', () => {

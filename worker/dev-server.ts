@@ -1,10 +1,18 @@
 // Starts a real Temporal dev server (the official `temporal server start-dev`) for tests, the
 // demo and the benchmark, and waits for it with a start-up timeout a slow CI machine survives.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { resolveTool, TEMPORAL_CLI, type ResolveToolOptions, ToolNotFoundError } from './local-tools';
+import {
+  freePort,
+  resolveTool,
+  stopChild,
+  ToolNotFoundError,
+  type ResolveToolOptions,
+} from 'healthlake-emulator/testing';
+import { TEMPORAL_CLI } from './local-tools';
+
+export { freePort, stopChild };
 
 /** Search attribute types as `temporal server start-dev --search-attribute Name=Type` spells them. */
 export type DevServerSearchAttributeType =
@@ -48,20 +56,6 @@ export interface TemporalDevServer {
   stop(): Promise<void>;
 }
 
-/** A free TCP port on 127.0.0.1. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolvePort(port));
-    });
-  });
-}
-
 const POLL_INTERVAL_MS = 200;
 /** How much of the server's stderr an error keeps, from its start and from its end. */
 const STDERR_KEPT_CHARS = 2_000;
@@ -96,22 +90,6 @@ async function waitUntilServing(
   throw new Error(
     `temporal dev server at ${address} did not answer within ${timeoutMs} ms: ${String(lastError)}`,
   );
-}
-
-/** Grace period between SIGTERM and SIGKILL when stopping a local server, in ms. */
-const KILL_AFTER_MS = 5_000;
-
-/** Stops a local server process: SIGTERM, then SIGKILL after {@link KILL_AFTER_MS}. */
-export function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolveStop) => {
-    const kill = setTimeout(() => child.kill('SIGKILL'), KILL_AFTER_MS);
-    child.once('exit', () => {
-      clearTimeout(kill);
-      resolveStop();
-    });
-    child.kill('SIGTERM');
-  });
 }
 
 /**

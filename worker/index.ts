@@ -19,6 +19,7 @@ import { createPipelineActivities } from '../activities/pipeline';
 import { HEALTHLAKE_API_TASK_QUEUE_SUFFIX } from '../workflows/types';
 import { createApiTaskQueueActivities, type ApiTaskQueueActivitiesOptions } from './api-task-queue';
 import { instrumentHealthLakeApi } from './metrics';
+import { createTracingPlugins, type HealthLakeTracingOptions } from './tracing';
 
 /**
  * Share of HealthLake's ~10 Describe/List calls per second per account that our API task queue
@@ -139,6 +140,13 @@ export interface HealthLakeWorkerOptions {
    * number of worker processes (e.g. 10 / 2 = 5). @default unlimited (the API queue's rate only)
    */
   readonly healthLakeCallsPerSecond?: number;
+  /**
+   * OpenTelemetry tracing of workflows and activities on both workers (Temporal's
+   * `OpenTelemetryPlugin`, see worker/tracing.ts; needs the optional peer dependency
+   * `@temporalio/interceptors-opentelemetry`). With `workflowBundle`, bundle with
+   * `plugins: await createTracingPlugins(tracing)` too. @default off (nothing loaded)
+   */
+  readonly tracing?: HealthLakeTracingOptions;
   /** Epoch ms for the activities. @default Date.now */
   readonly clock?: () => number;
   /** @default Math.random */
@@ -209,10 +217,12 @@ export async function createHealthLakeWorker(options: HealthLakeWorkerOptions): 
     coalesce === undefined || coalesce === false
       ? undefined
       : createImportListCoalescer(healthLake, coalesce === true ? {} : coalesce);
+  const tracing = options.tracing ? await createTracingPlugins(options.tracing) : undefined;
   const common = {
     connection: options.connection,
     namespace: options.namespace ?? 'default',
     ...options.workerOptions,
+    ...(tracing ? { plugins: [...(options.workerOptions?.plugins ?? []), ...tracing] } : {}),
   };
   const main = await Worker.create({
     maxCachedWorkflows: DEFAULT_MAX_CACHED_WORKFLOWS,
@@ -273,3 +283,11 @@ export async function createHealthLakeWorker(options: HealthLakeWorkerOptions): 
     },
   };
 }
+
+export {
+  createTracingPlugins,
+  DEFAULT_TRACING_SERVICE_NAME,
+  TRACING_PACKAGES,
+  TracingDependencyMissing,
+  type HealthLakeTracingOptions,
+} from './tracing';

@@ -15,6 +15,7 @@ import {
 import { createHealthLakeWorker } from './index';
 import { WorkerLogger } from './logging';
 import { watchImportsWaiting } from './metrics';
+import { tracingFromEnv, type TracingFromEnv } from './tracing';
 
 const PREFIX = 'healthlake worker:';
 /** Activities get this long to finish after a shutdown signal before they are cancelled. */
@@ -172,10 +173,17 @@ export async function runWorkerMain(env: NodeJS.ProcessEnv, signal?: AbortSignal
     line(err instanceof WorkerConfigError ? err.message : `fatal: ${oneLine(String(err))}`);
     return err instanceof WorkerConfigError ? WorkerExitCode.BadConfig : WorkerExitCode.Fatal;
   }
+  let tracing: TracingFromEnv | undefined;
+  try {
+    tracing = await tracingFromEnv(env);
+  } catch (err) {
+    line(err instanceof Error ? err.message : String(err));
+    return WorkerExitCode.BadConfig;
+  }
   const stop = signal ?? stopOnSignals();
   try {
     installRuntime(config, env);
-    return await serve(config, stop);
+    return await serve(config, stop, tracing);
   } catch (err) {
     line(
       err instanceof WorkerStartupError
@@ -183,6 +191,11 @@ export async function runWorkerMain(env: NodeJS.ProcessEnv, signal?: AbortSignal
         : `fatal: ${oneLine((err instanceof Error ? err.message : String(err)).split('\n')[0]!)}`,
     );
     return WorkerExitCode.Fatal;
+  } finally {
+    // The spans of the last moments (a drained import's end) are still in the batch.
+    await tracing
+      ?.shutdown()
+      .catch((err: unknown) => line(`tracing: spans not sent: ${oneLine(String(err))}`));
   }
 }
 
@@ -227,7 +240,11 @@ function stopOnSignals(): AbortSignal {
   return stop.signal;
 }
 
-async function serve(config: WorkerConfig, stop: AbortSignal): Promise<WorkerExitCode> {
+async function serve(
+  config: WorkerConfig,
+  stop: AbortSignal,
+  tracing: TracingFromEnv | undefined,
+): Promise<WorkerExitCode> {
   const connection = await connect(config, stop);
   if (connection === undefined) return WorkerExitCode.Stopped;
   try {
@@ -243,6 +260,7 @@ async function serve(config: WorkerConfig, stop: AbortSignal): Promise<WorkerExi
       apiTaskQueueUnpolledFailAfterMs: config.apiTaskQueueUnpolledFailAfterMs,
       healthLakeConfig,
       s3,
+      ...(tracing ? { tracing: tracing.options } : {}),
       workerOptions: {
         shutdownGraceTime: SHUTDOWN_GRACE_MS,
         shutdownForceTime: SHUTDOWN_FORCE_MS,
@@ -269,6 +287,7 @@ async function serve(config: WorkerConfig, stop: AbortSignal): Promise<WorkerExi
           : ` HealthLake ${config.region}`) +
         (config.connection.tls ? ' (TLS' + (config.connection.apiKey ? ', API key)' : ')') : '') +
         (config.metricsBindAddress ? ` metrics http://${config.metricsBindAddress}/metrics` : '') +
+        (tracing ? ` traces ${tracing.url}` : '') +
         '\n',
     );
     await running;

@@ -130,3 +130,37 @@ export function ensureFhirDatastoreWorkflowId(datastoreName: string): string {
 export function deleteFhirDatastoreWorkflowId(datastoreId: string): string {
   return `fhir-datastore-delete-${datastoreId}`;
 }
+
+/** What the UI shows for `ensureFhirDatastoreWorkflow` before it runs (start options' static fields). */
+export function ensureDatastoreStaticSummary(input: EnsureFhirDatastoreInput): {
+  staticSummary: string;
+  staticDetails: string;
+} {
+  const staticSummary = `HealthLake data store "${input.datastoreName}": find or create, wait ACTIVE`.slice(
+    0,
+    200,
+  );
+  const staticDetails = [
+    `**HealthLake data store** \`${input.datastoreName}\` (${input.datastoreTypeVersion ?? 'R4'})`,
+    '',
+    '- found by name, or created; then waited for until ACTIVE',
+    `- preload Synthea: ${input.preloadSynthea === true ? 'yes' : 'no'}`,
+    `- encryption: ${input.sse?.cmkType === 'CUSTOMER_MANAGED_KMS_KEY' ? 'customer managed KMS key' : 'AWS owned key'}`,
+  ].join('\n');
+  return { staticSummary, staticDetails };
+}
+
+/** What the UI shows for `deleteFhirDatastoreWorkflow` before it runs (start options' static fields). */
+export function deleteDatastoreStaticSummary(input: DeleteFhirDatastoreInput): {
+  staticSummary: string;
+  staticDetails: string;
+} {
+  return {
+    staticSummary: `HealthLake data store ${input.datastoreId}: delete, wait DELETED`,
+    staticDetails: [
+      `**HealthLake data store deletion** of \`${input.datastoreId}\``,
+      '',
+      '- refused while import or export jobs run on it; then waited for until DELETED',
+    ].join('\n'),
+  };
+}

@@ -126,3 +126,26 @@ export type ExportFailureType = (typeof ExportFailureType)[keyof typeof ExportFa
 export function fhirExportWorkflowId(callerKey: string): string {
   return `fhir-export-${callerKey}`;
 }
+
+/**
+ * What the UI shows for an export before it has run a line of code: pass both as the start
+ * options' `staticSummary` / `staticDetails` (as `importStaticSummary` does for imports).
+ *
+ * @example
+ * await client.workflow.start(fhirExportWorkflow, { workflowId: fhirExportWorkflowId(key),
+ *   taskQueue, args: [input], ...exportStaticSummary(input) });
+ */
+export function exportStaticSummary(input: FhirExportInput): {
+  staticSummary: string;
+  staticDetails: string;
+} {
+  const staticSummary = `HealthLake export from ${input.datastoreId}`.slice(0, 200);
+  const staticDetails = [
+    `**HealthLake FHIR export** from data store \`${input.datastoreId}\``,
+    '',
+    `- output: \`${input.outputS3Uri}\``,
+    `- job name: ${input.jobName ?? '(from the workflow id)'}`,
+    `- count the output: ${input.countOutput === false ? 'no' : 'yes'}`,
+  ].join('\n');
+  return { staticSummary, staticDetails };
+}

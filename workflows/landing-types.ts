@@ -2,7 +2,12 @@
 // where FHIR NDJSON comes from, what the activity heartbeats, and the landing workflow's contract.
 import type { FhirImportInput, FhirImportResult } from './types';
 import type { LandingManifestOrRef } from './manifest';
-import type { PipelineHandoffOptions, DownstreamStart, PipelineGateOption } from './pipeline-types';
+import {
+  pipelineStaticSummary,
+  type PipelineHandoffOptions,
+  type DownstreamStart,
+  type PipelineGateOption,
+} from './pipeline-types';
 
 /** Where the FHIR NDJSON to land comes from. Only `.ndjson` objects are landed. */
 export type LandingSource =
@@ -97,4 +102,44 @@ export interface FhirLandingResult {
   readonly downstream: readonly DownstreamStart[];
   /** Workflow ids signalled with the result. */
   readonly notified: readonly string[];
+}
+
+/** How a landing source reads in the UI: its kind, never a path, key or URL (they may carry PHI). */
+function describeLandingSource(source: LandingSource): string {
+  switch (source.kind) {
+    case 'directoryRoot':
+      return `land the worker folder "${source.root}"`;
+    case 'directory':
+      return 'land a folder on the landing worker';
+    case 'urls':
+      return `land ${source.urls.length} URL${source.urls.length === 1 ? '' : 's'}`;
+    case 's3':
+      return 'land an S3 prefix';
+  }
+}
+
+/**
+ * Start options for `fhirLandingWorkflow` with the UI's static summary and details (what it lands,
+ * the import, what it hands on), so a pipeline you start reads like the demo's.
+ *
+ * @example
+ * await client.workflow.start(fhirLandingWorkflow,
+ *   fhirLandingStartOptions({ workflowId: `land-${batchId}`, taskQueue: 'healthlake', input }));
+ */
+export function fhirLandingStartOptions(options: {
+  /** Your batch key in an id: retries and re-runs attach instead of duplicating. */
+  readonly workflowId: string;
+  readonly taskQueue: string;
+  readonly input: FhirLandingInput;
+}) {
+  return {
+    workflowId: options.workflowId,
+    taskQueue: options.taskQueue,
+    args: [options.input] as [FhirLandingInput],
+    ...pipelineStaticSummary(
+      describeLandingSource(options.input.source),
+      options.input.import,
+      options.input,
+    ),
+  };
 }

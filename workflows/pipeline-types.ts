@@ -115,11 +115,42 @@ export function fhirHandoverSignalWithStartOptions(options: {
   readonly taskQueue: string;
   readonly handover: FhirImportHandover;
 }) {
+  const { import: importInput } = options.handover;
   return {
     workflowId: fhirImportHandoverWorkflowId(options.batchKey),
     taskQueue: options.taskQueue,
     args: [{}] as [Record<string, never>],
     signal: fhirLandingCompleteSignal,
     signalArgs: [options.handover] as [FhirImportHandover],
+    ...pipelineStaticSummary(
+      `hand-over of ${importInput.manifest.totalObjects} landed files`,
+      importInput,
+      options.handover,
+    ),
   };
+}
+
+/**
+ * What the UI shows for a pipeline (landing or hand-over) before it has run a line of code: its
+ * first step, the import it runs and what it hands on. Names no object keys or local paths (the
+ * input S3 prefix and data store are the import's own, as in `importStaticSummary`).
+ */
+export function pipelineStaticSummary(
+  firstStep: string,
+  importInput: Pick<FhirImportInput, 'datastoreId' | 'inputS3Uri' | 'outputS3Uri'>,
+  options: PipelineHandoffOptions & { readonly gate?: PipelineGateOption },
+): { staticSummary: string; staticDetails: string } {
+  const staticSummary =
+    `HealthLake pipeline: ${firstStep}, then import into ${importInput.datastoreId}`.slice(0, 200);
+  const list = (items: readonly string[]) => (items.length === 0 ? 'none' : items.join(', '));
+  const staticDetails = [
+    `**HealthLake pipeline** into data store \`${importInput.datastoreId}\``,
+    '',
+    `- first: ${firstStep}`,
+    `- import: \`${importInput.inputS3Uri}\` → results in \`${importInput.outputS3Uri}\``,
+    `- data store gate: ${options.gate === false ? 'off' : 'on'}`,
+    `- then start: ${list((options.then ?? []).map((t) => `${t.workflowType} \`${t.workflowId}\``))}`,
+    `- then signal: ${list((options.notify ?? []).map((t) => `\`${t.workflowId}\``))}`,
+  ].join('\n');
+  return { staticSummary, staticDetails };
 }

@@ -138,6 +138,13 @@ export async function handOffFhirImportResult(
         parentClosePolicy: ParentClosePolicy.ABANDON,
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
         staticSummary: `after FHIR import ${handoff.importResult.jobId}`,
+        staticDetails: [
+          `Started by pipeline \`${handoff.pipelineWorkflowId}\` when its HealthLake import ended.`,
+          '',
+          `- import workflow: \`${handoff.importWorkflowId}\``,
+          `- job: \`${handoff.importResult.jobId}\` into data store \`${handoff.importResult.datastoreId}\``,
+          `- job status: ${handoff.importResult.status}`,
+        ].join('\n'),
       });
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;

@@ -9,11 +9,17 @@ import {
   readObjectLines,
   type S3ObjectSummary,
 } from '../s3';
-import { isBlankNdjsonLine } from '../../workflows/ndjson';
 import { emptyProgress, type JobProgress } from '../state/records';
 import { checkBucket, failed, type JobOutcome, type JobRuntime } from './runtime';
 
 const BYTES_PER_MB = 1_000_000;
+
+/**
+ * A line with no resource: empty or only whitespace as `String.prototype.trim` defines it (NBSP
+ * and BOM included). HealthLake skips such lines without counting them; temporal-healthlake's
+ * landing (workflows/ndjson.ts) counts lines by the same rule, so its manifest agrees with this scan.
+ */
+const isBlankNdjsonLine = (line: string): boolean => line.trim() === '';
 /** Lines between two step() calls when no speed limit is set (keeps the loop lean). */
 const STEP_EVERY_LINES = 256;
 
@@ -80,7 +86,6 @@ export async function runImport(
         lineId += 1;
         const lineBytes = Buffer.byteLength(line) + 1;
         bytes += lineBytes;
-        // The landing counts lines with the same helper, so its manifest agrees with this scan.
         if (!isBlankNdjsonLine(line)) {
           const json = line.trim();
           progress.TotalNumberOfResourcesScanned += 1;

@@ -3,14 +3,20 @@
 // the project's worker pair on a per-test task queue.
 import {
   CreateFHIRDatastoreCommand,
+  DescribeFHIRImportJobCommand,
   HealthLake,
   StartFHIRImportJobCommand,
+  type JobProgressReport,
 } from '@aws-sdk/client-healthlake';
 import { bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
 import { generateFhirData, writeFhirDataToS3, type GeneratedFhirData } from '../../emulator/fhir/generate';
 import { ensureBucket, LOCAL_S3_CREDENTIALS } from '../../emulator/s3';
 import { startLocalHealthLake, waitForDatastore, type LocalHealthLake } from '../../emulator/testing';
-import { createLocalTestEnv, type LocalTestEnv } from '../../worker/dev-server';
+import {
+  createLocalTestEnv,
+  type LocalTestEnv,
+  type TemporalDevServerOptions,
+} from '../../worker/dev-server';
 import { createHealthLakeWorker, type HealthLakeWorker, type HealthLakeWorkerOptions } from '../../worker';
 import {
   importSearchAttributes,
@@ -19,6 +25,7 @@ import {
   type ValidationLevel,
 } from '../../workflows/types';
 import { quietTemporalRuntime } from './runtime';
+import { waitFor } from './wait-for';
 
 export const BUCKET = 'import-tests';
 export const ROLE = 'arn:aws:iam::123456789012:role/HealthLakeImport';
@@ -50,7 +57,26 @@ export interface ImportTestStack {
     extra?: { jobName?: string; validationLevel?: ValidationLevel },
   ): Promise<string>;
   worker(taskQueue: string, extra?: Partial<HealthLakeWorkerOptions>): Promise<HealthLakeWorker>;
+  /**
+   * Runs `start` (which starts an import into `datastoreId`) with the emulator slowed down, holds
+   * the job (`jobs.hang`) once it has imported its first resources, and returns the job id and the
+   * held report as Describe answers it: counts that stay put until `jobs.release(jobId)`.
+   */
+  holdJobMidRun<T>(datastoreId: string, start: () => Promise<T>): Promise<HeldJob<T>>;
+  /**
+   * The environment of a worker/main.ts process on this stack (see helpers/worker-process.ts):
+   * server, task queue, emulator endpoint and region, a rate limit that does not slow tests.
+   */
+  workerProcessEnv(taskQueue: string): Record<string, string>;
   stop(): Promise<void>;
+}
+
+/** A job held mid-run by {@link ImportTestStack.holdJobMidRun}. */
+export interface HeldJob<T> {
+  readonly started: T;
+  readonly jobId: string;
+  /** Describe's `JobProgressReport` of the held job. */
+  readonly report: JobProgressReport;
 }
 
 let unique = 0;
@@ -60,10 +86,15 @@ export function uniqueName(label: string): string {
   return `${label}-${process.pid}-${Date.now().toString(36)}-${unique}`;
 }
 
-export async function startImportTestStack(): Promise<ImportTestStack> {
+export interface ImportTestStackOptions {
+  /** More dev-server options (e.g. `ui: true` for the browser test). @default {} */
+  readonly devServer?: Omit<TemporalDevServerOptions, 'searchAttributes'>;
+}
+
+export async function startImportTestStack(options: ImportTestStackOptions = {}): Promise<ImportTestStack> {
   quietTemporalRuntime();
   const starting = [
-    createLocalTestEnv({ searchAttributes: importSearchAttributes }),
+    createLocalTestEnv({ ...options.devServer, searchAttributes: importSearchAttributes }),
     // Quota raised: millisecond polling would hit the 10 TPS Describe quota; throttling has its own test.
     startLocalHealthLake({ quotas: { describeList: { ratePerSecond: 1_000, burst: 1_000 } } }),
     bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quietBundlerLogger }),
@@ -142,6 +173,40 @@ export async function startImportTestStack(): Promise<ImportTestStack> {
         ...extra,
       });
     },
+    async holdJobMidRun(datastoreId, start) {
+      // Slow enough to catch the job mid-run, then held there: counts stop moving.
+      local.emulator.updateSettings({ speed: { resourcesPerSecond: 100 } });
+      let started;
+      let jobId: string;
+      try {
+        started = await start();
+        const job = await waitFor(
+          () => local.emulator.jobs.list().find((j) => j.datastoreId === datastoreId),
+          (j) =>
+            j !== undefined &&
+            j.status === 'IN_PROGRESS' &&
+            (j.progress?.TotalNumberOfResourcesImported ?? 0) > 0,
+          'the job to import its first resources',
+        );
+        jobId = job!.jobId;
+        if (!local.emulator.jobs.hang(jobId)) throw new Error(`the emulator could not hold job ${jobId}`);
+      } finally {
+        local.emulator.updateSettings({ speed: { resourcesPerSecond: null } });
+      }
+      const described = await healthLake.send(
+        new DescribeFHIRImportJobCommand({ DatastoreId: datastoreId, JobId: jobId }),
+      );
+      return { started, jobId, report: described.ImportJobProperties!.JobProgressReport! };
+    },
+    workerProcessEnv(taskQueue) {
+      return {
+        TEMPORAL_ADDRESS: temporal.server!.address,
+        TEMPORAL_TASK_QUEUE: taskQueue,
+        HEALTHLAKE_ENDPOINT: local.emulator.url,
+        AWS_REGION: local.emulator.region,
+        HEALTHLAKE_API_ACTIVITIES_PER_SECOND: '200',
+      };
+    },
     async stop() {
       healthLake.destroy();
       await Promise.allSettled([temporal.teardown(), local.stop()]);
@@ -149,7 +214,7 @@ export async function startImportTestStack(): Promise<ImportTestStack> {
   };
 }
 
-const quietBundlerLogger = {
+export const quietBundlerLogger = {
   log: () => undefined,
   trace: () => undefined,
   debug: () => undefined,

@@ -1,5 +1,6 @@
-// Packs this package the way `npm publish` would (`npm pack`: prepack builds dist/) and installs
-// the tarball into a fresh app folder, so tests and CI see exactly what a user installs.
+// Packs the repository's two packages the way `npm publish` would (`npm pack`: prepack builds
+// dist/; the library and the healthlake-emulator workspace) and installs the tarballs into a fresh
+// app folder, so tests and CI see exactly what a user installs.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,8 +15,11 @@ export const ENTRY_POINTS = [
   'temporal-healthlake/client',
   'temporal-healthlake/worker',
   'temporal-healthlake/activities',
-  'temporal-healthlake/emulator',
   'temporal-healthlake/testing',
+  'healthlake-emulator',
+  'healthlake-emulator/testing',
+  'healthlake-emulator/fhir',
+  'healthlake-emulator/cli',
 ] as const;
 
 export interface PackedTarball {
@@ -28,9 +32,15 @@ function npm(args: readonly string[], cwd: string): string {
   return execFileSync('npm', [...args], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
-/** `npm pack` into `destination` (runs the prepack build). */
-export function packPackage(destination: string): PackedTarball {
-  const [packed] = JSON.parse(npm(['pack', '--json', '--pack-destination', destination], REPO_ROOT)) as {
+/** The workspace packages besides the library at the root. */
+export const EMULATOR_WORKSPACE = 'healthlake-emulator';
+
+/** `npm pack` into `destination` (runs the prepack build): the library, or with `workspace` that package. */
+export function packPackage(destination: string, workspace?: string): PackedTarball {
+  const which = workspace === undefined ? [] : ['--workspace', workspace];
+  const [packed] = JSON.parse(
+    npm(['pack', '--json', ...which, '--pack-destination', destination], REPO_ROOT),
+  ) as {
     filename: string;
     files: { path: string }[];
   }[];
@@ -39,7 +49,10 @@ export function packPackage(destination: string): PackedTarball {
 
 export interface PackedApp {
   readonly dir: string;
+  /** The library's tarball. */
   readonly tarball: PackedTarball;
+  /** healthlake-emulator's tarball, when the app has it. */
+  readonly emulatorTarball?: PackedTarball;
   /** npm's install output (warnings included). */
   readonly installLog: string;
 }
@@ -56,13 +69,15 @@ export function typescriptToolchain(): string[] {
 }
 
 /**
- * A fresh app with the packed tarball (plus `extraPackages`, exact versions) installed from npm's
- * cache first (`--prefer-offline`: the registry is asked only for what the cache lacks).
+ * A fresh app with the packed library and emulator tarballs (plus `extraPackages`, exact versions)
+ * installed from npm's cache first (`--prefer-offline`: the registry is asked only for what the
+ * cache lacks). The emulator is packed first: the library's prepack build needs its dist/.
  */
 export function createPackedApp(extraPackages: readonly string[] = []): PackedApp {
   const dir = mkdtempSync(join(tmpdir(), 'healthlake-packed-app-'));
   const tarballDir = join(dir, 'tarball');
   mkdirSync(tarballDir);
+  const emulatorTarball = packPackage(tarballDir, EMULATOR_WORKSPACE);
   const tarball = packPackage(tarballDir);
   writeFileSync(
     join(dir, 'package.json'),
@@ -77,13 +92,14 @@ export function createPackedApp(extraPackages: readonly string[] = []): PackedAp
       '--no-fund',
       '--loglevel=warn',
       tarball.path,
+      emulatorTarball.path,
       ...extraPackages,
     ],
     { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const installLog = `${install.stdout}${install.stderr}`;
   if (install.status !== 0) throw new Error(`npm install of the packed tarball failed:\n${installLog}`);
-  return { dir, tarball, installLog };
+  return { dir, tarball, emulatorTarball, installLog };
 }
 
 /** Bytes on disk under `dir` (files only, symlinks not followed). */

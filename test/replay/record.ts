@@ -15,6 +15,8 @@ import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { startFhirImport } from '../../client';
 import { waitForImportJob } from '../../emulator/testing';
+import type { DeleteFhirDatastoreInput, EnsureFhirDatastoreInput } from '../../workflows/datastore-types';
+import type { FhirExportInput } from '../../workflows/export-types';
 import { gateWorkflowId } from '../../workflows/gate-types';
 import type { FhirLandingInput, FhirLandingResult } from '../../workflows/landing-types';
 import type { FhirPipelineOutcome } from '../../workflows/pipeline';
@@ -22,8 +24,21 @@ import {
   FHIR_IMPORT_HANDOVER_WORKFLOW_TYPE,
   fhirHandoverSignalWithStartOptions,
 } from '../../workflows/pipeline-types';
-import { progressQuery, type FhirImportInput, type FhirImportResult } from '../../workflows/types';
-import { BUCKET, startImportTestStack, type ImportTestStack } from '../helpers/import-env';
+import { importJobName } from '../../workflows/import-input';
+import {
+  fhirImportWorkflowId,
+  progressQuery,
+  type FhirImportInput,
+  type FhirImportResult,
+} from '../../workflows/types';
+import {
+  BUCKET,
+  FAST_POLL,
+  KMS,
+  ROLE,
+  startImportTestStack,
+  type ImportTestStack,
+} from '../helpers/import-env';
 import { manifestFor } from '../helpers/manifest';
 import { waitFor } from '../helpers/wait-for';
 import { HISTORIES_DIR, historyToJson, readCorpus, type RecordedHistory } from './corpus';
@@ -90,6 +105,23 @@ async function importScenario(
   const outcome = result ? result.status : `FAILED ${failureType}`;
   assert.equal(outcome, expected, `${scenario}: ended ${outcome}, not ${expected}`);
   await r.save(scenario, 'fhirImportWorkflow', handle, runId, result ? 'COMPLETED' : outcome);
+  return result;
+}
+
+/** Runs a workflow other than the import to COMPLETED on the recorder's queue and saves its history. */
+async function otherWorkflowScenario(
+  r: Recorder,
+  scenario: string,
+  workflowType: string,
+  input: unknown,
+): Promise<unknown> {
+  const handle = await r.stack.temporal.env.client.workflow.start(workflowType, {
+    taskQueue: r.taskQueue,
+    workflowId: `replay-${scenario}-${r.runTag}`,
+    args: [input],
+  });
+  const result: unknown = await handle.result();
+  await r.save(scenario, workflowType, handle, (await handle.describe()).runId, 'COMPLETED');
   return result;
 }
 
@@ -200,7 +232,12 @@ export const SCENARIOS: Readonly<Record<string, Scenario>> = {
     const ds = await r.stack.newDatastore('replay-found');
     await r.stack.land('replay-found', 2);
     const jobName = `replay-found-${r.runTag}`;
-    const jobId = await r.stack.startJobDirectly(ds, 'replay-found', { jobName, validationLevel: 'strict' });
+    // The HealthLake job name the workflow looks up: the readable part plus its identity tag.
+    const workflowId = fhirImportWorkflowId(`replay-import-found-job-${r.runTag}`);
+    const jobId = await r.stack.startJobDirectly(ds, 'replay-found', {
+      jobName: importJobName(jobName, 'default', workflowId),
+      validationLevel: 'strict',
+    });
     await waitForImportJob(r.stack.local.healthLake, ds, jobId);
     const result = await importScenario(
       r,
@@ -347,6 +384,40 @@ export const SCENARIOS: Readonly<Record<string, Scenario>> = {
       (await gate.describe()).runId,
       'COMPLETED',
     );
+  },
+
+  'export-completed': async (r) => {
+    // An export of a store that holds two landed patients' resources, counted per type afterwards.
+    const ds = await r.stack.newDatastore('replay-export');
+    await r.stack.land('replay-export', 2);
+    const imported = await startImport(r, 'export-source', r.stack.input(ds, 'replay-export'));
+    assert.equal((await imported.result()).status, 'COMPLETED');
+    await otherWorkflowScenario(r, 'export-completed', 'fhirExportWorkflow', {
+      datastoreId: ds,
+      outputS3Uri: `s3://${BUCKET}/exports/replay-${r.runTag}`,
+      kmsKeyId: KMS,
+      dataAccessRoleArn: ROLE,
+      pollPolicy: FAST_POLL,
+    } satisfies FhirExportInput);
+  },
+
+  'datastore-ensure-and-delete': async (r) => {
+    // A store created and waited ACTIVE, then deleted and waited DELETED: the lifecycle's two waits.
+    const created = await otherWorkflowScenario(
+      r,
+      'datastore-ensure-created',
+      'ensureFhirDatastoreWorkflow',
+      {
+        datastoreName: `replay-store-${r.runTag}`,
+        tags: { team: 'fhir' },
+        pollPolicy: FAST_POLL,
+      } satisfies EnsureFhirDatastoreInput,
+    );
+    const { datastoreId } = created as { datastoreId: string };
+    await otherWorkflowScenario(r, 'datastore-delete', 'deleteFhirDatastoreWorkflow', {
+      datastoreId,
+      pollPolicy: FAST_POLL,
+    } satisfies DeleteFhirDatastoreInput);
   },
 
   'pipeline-and-gate-continue-as-new': async (r) => {

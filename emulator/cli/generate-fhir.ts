@@ -1,17 +1,16 @@
-// `temporal-healthlake generate-fhir`: writes deterministic synthetic FHIR R4 NDJSON to a local
+// `healthlake-emulator generate-fhir` (also `temporal-healthlake generate-fhir`): writes deterministic synthetic FHIR R4 NDJSON to a local
 // folder or an S3 prefix and prints the exact counts a later import should report. Progress goes
 // to stderr (every --progress-every patients, and per file written) so stdout stays one JSON.
 import { parseArgs } from 'node:util';
-import type { Command } from './commands';
 import {
   generateFhirData,
   GenerateFhirOptionError,
   writeFhirDataToDir,
   writeFhirDataToS3,
   type GenerateFhirOptions,
-} from '../emulator/fhir/generate';
-import { createS3Client, S3UriError } from '../emulator/s3';
-import { checkHttpEndpoint, EndpointConfigError } from '../worker/endpoint-config';
+} from '../fhir/generate';
+import { createS3Client, S3UriError } from '../s3';
+import { checkEndpointFlag, EndpointFlagError, type EmulatorCommand } from './command';
 
 /** The library's option names as this command's flags, so an error names what the user typed. */
 const FLAG_FOR_OPTION: Partial<Record<keyof GenerateFhirOptions, string>> = {
@@ -36,8 +35,7 @@ function numberFlag(name: string, text: string | undefined): number | undefined 
   return value;
 }
 
-export const generateFhirCommand: Command = {
-  summary: 'write synthetic FHIR R4 NDJSON (linked, deterministic) to a folder or s3:// prefix',
+export const generateFhirCommand: EmulatorCommand = {
   async run(args) {
     let values;
     try {
@@ -64,7 +62,7 @@ export const generateFhirCommand: Command = {
       return 2;
     }
     try {
-      const s3Endpoint = checkHttpEndpoint('--s3-endpoint', values['s3-endpoint']);
+      const s3Endpoint = checkEndpointFlag('--s3-endpoint', values['s3-endpoint']);
       const data = generateFhirData({
         patients: numberFlag('patients', values.patients) ?? 0,
         invalidRate: numberFlag('invalid-rate', values['invalid-rate']),
@@ -100,7 +98,7 @@ export const generateFhirCommand: Command = {
         );
         return 2;
       }
-      if (err instanceof S3UriError || err instanceof EndpointConfigError) {
+      if (err instanceof S3UriError || err instanceof EndpointFlagError) {
         console.error(`generate-fhir: ${err.message} (see --help)`);
         return 2;
       }

@@ -1,19 +1,12 @@
-// `temporal-healthlake emulator`: runs the local HealthLake on 127.0.0.1 until SIGINT/SIGTERM,
+// `healthlake-emulator start` (also `temporal-healthlake emulator`): runs the local HealthLake on 127.0.0.1 until SIGINT/SIGTERM,
 // over a given S3-compatible endpoint or a moto server it starts itself. Every problem the user
 // must fix (bad flag, busy port, corrupt state) exits 2 with one line, and a moto it started never
 // outlives it: it is stopped on every exit path, signals during start-up included.
 import { constants as osConstants } from 'node:os';
 import { parseArgs } from 'node:util';
-import type { Command } from './commands';
-import {
-  EmulatorStartError,
-  PRESETS,
-  startEmulator,
-  type EmulatorHandle,
-  type PresetName,
-} from '../emulator/index';
-import { S3ServerStartError, startS3Server, type S3ServerHandle } from '../emulator/s3-server';
-import { checkHttpEndpoint, EndpointConfigError } from '../worker/endpoint-config';
+import { EmulatorStartError, PRESETS, startEmulator, type EmulatorHandle, type PresetName } from '../index';
+import { S3ServerStartError, startS3Server, type S3ServerHandle } from '../s3-server';
+import { checkEndpointFlag, EndpointFlagError, type EmulatorCommand } from './command';
 
 /** The port the README and the AWS endpoint examples use (LocalStack's too); `--port 0` picks a free one. */
 export const DEFAULT_PORT = 4566;
@@ -64,8 +57,7 @@ function startProblem(err: unknown): string | undefined {
   return undefined;
 }
 
-export const emulatorCommand: Command = {
-  summary: 'run the local HealthLake emulator on 127.0.0.1 (starts moto when no --s3-endpoint)',
+export const startCommand: EmulatorCommand = {
   async run(args) {
     let values;
     try {
@@ -96,9 +88,9 @@ export const emulatorCommand: Command = {
     }
     let givenS3Endpoint: string | undefined;
     try {
-      givenS3Endpoint = checkHttpEndpoint('--s3-endpoint', values['s3-endpoint']);
+      givenS3Endpoint = checkEndpointFlag('--s3-endpoint', values['s3-endpoint']);
     } catch (err) {
-      if (!(err instanceof EndpointConfigError)) throw err;
+      if (!(err instanceof EndpointFlagError)) throw err;
       console.error(`emulator: ${err.message}`);
       return EXIT_USAGE;
     }
