@@ -798,7 +798,7 @@ describe('fhirImportWorkflow on the emulator', () => {
         );
         stack.local.emulator.jobs.hang(jobId);
         const frozen = jobsOf(datastoreId)[0]!.progress!.TotalNumberOfResourcesImported;
-        // The IN_PROGRESS return, then the two progress returns (200 ms and 800 ms later), then none.
+        // The IN_PROGRESS return, then the two progress returns (200 ms and 2.4 s later), then none.
         await waitFor(
           () => waitCompletions(handle),
           (n) => n >= 3,

@@ -120,6 +120,35 @@ describe('List coalescing (one List per data store)', () => {
     assert.deepEqual(calls(), { list: 1, describe: 0 });
   });
 
+  it('polls that arrive while the List is out join it: 1 List for both rounds (2 before)', async () => {
+    const api = healthLakeImportApi(local.healthLake);
+    // The real List over HTTP, held back until released (as a call budget holds it for its slot).
+    let entered!: () => void;
+    const listEntered = new Promise<void>((ok) => (entered = ok));
+    let release!: () => void;
+    const released = new Promise<void>((ok) => (release = ok));
+    const held: typeof api = {
+      ...api,
+      listFHIRImportJobs: async (input, options) => {
+        entered();
+        await released;
+        return api.listFHIRImportJobs(input, options);
+      },
+    };
+    const coalescer = createImportListCoalescer(held, { windowMs: 20, maxAgeMs: 0 });
+    const act = createHealthLakeActivities({ healthLake: held, listCoalescer: coalescer });
+    local.emulator.resetCounters();
+    const early = pollAll(act, jobIds.slice(0, 3));
+    await listEntered;
+    const late = pollAll(act, jobIds.slice(3, 6));
+    await new Promise((ok) => setTimeout(ok, 100)); // past the window: without joining, a second List
+    release();
+    assert.deepEqual(await early, Array<string>(3).fill('ImportJobStillRunning'));
+    assert.deepEqual(await late, Array<string>(3).fill('ImportJobStillRunning'));
+    assert.deepEqual(calls(), { list: 1, describe: 0 });
+    assert.deepEqual(coalescer.stats, { listCalls: 1, describeCalls: 0, answered: 6 });
+  });
+
   it('a job the List did not return is described; a status change returns to the workflow', async () => {
     const api = healthLakeImportApi(local.healthLake);
     const coalescer = createImportListCoalescer(api, { windowMs: 50, maxAgeMs: 0 });

@@ -61,7 +61,9 @@ describe('nextPollDelayMs', () => {
       nextPollDelayMs({ ...state, etaMs, pollsSinceEtaDue }, DEFAULT_POLL_POLICY, noJitter);
     assert.equal(at(12_345), 6_173);
     assert.equal(at(600_000), 300_000);
-    assert.equal(at(7_200_000), 300_000);
+    assert.equal(at(1_200_000), 600_000);
+    // Capped at the 10 min progress interval (was 5 min: 0.7x the waiter's calls at 2 h, measured).
+    assert.equal(at(7_200_000), 600_000);
     // Due (half the ETA below the floor): the floor, then backing off while the job overruns it.
     assert.deepEqual(
       [0, 1, 2, 3, 4, 5].map((n) => at(1_000, n)),
@@ -100,10 +102,30 @@ describe('nextPollDelayMs', () => {
     );
   });
 
+  it('a known total without a pace yet waits for the next report, not the floor backoff', () => {
+    const at = (pollsSinceChange: number, status: 'IN_PROGRESS' | 'QUEUED' | 'SUBMITTED') =>
+      nextPollDelayMs(
+        { pollsSinceChange, status, awaitingPace: true, nowMs: NOW },
+        DEFAULT_POLL_POLICY,
+        noJitter,
+      );
+    // Without it the job just seen IN_PROGRESS was described 5 s and 10 s later, before HealthLake
+    // could report anything to take a pace from (2 calls per import, the polling bench's trace).
+    assert.deepEqual(
+      [0, 1, 2, 3].map((n) => at(n, 'IN_PROGRESS')),
+      [30_000, 30_000, 30_000, 40_000],
+    );
+    // Status changes are not tied to the report: SUBMITTED keeps the floor backoff.
+    assert.deepEqual(
+      [0, 1].map((n) => at(n, 'SUBMITTED')),
+      [5_000, 10_000],
+    );
+  });
+
   it('a policy from an older workflow (without the new settings) gets their defaults', () => {
     const { reportRefreshMs: _r, etaFraction: _e, progressIntervalMs: _p, ...old } = DEFAULT_POLL_POLICY;
     const state = { pollsSinceChange: 0, status: 'IN_PROGRESS' as const, nowMs: NOW, etaMs: 7_200_000 };
-    assert.equal(nextPollDelayMs(state, old, noJitter), 300_000);
+    assert.equal(nextPollDelayMs(state, old, noJitter), 600_000);
     assert.equal(nextPollDelayMs({ ...state, etaMs: undefined, countsChanged: true }, old, noJitter), 30_000);
   });
 
@@ -206,10 +228,11 @@ function walkKnownTotal(lengthMs: number): { waits: number[]; describes: number;
 }
 
 describe('known total: polls worth their cost', () => {
-  it("a 2-hour job: every 5 min while the end is far, halving near it; half the waiter's calls", () => {
+  it("a 2-hour job: every 10 min while the end is far, halving near it; a third of the waiter's calls", () => {
     const { waits, describes, lateMs } = walkKnownTotal(7_200_000);
     assert.deepEqual(waits, [
-      ...Array<number>(23).fill(300_000),
+      ...Array<number>(11).fill(600_000),
+      300_000,
       150_000,
       75_000,
       37_500,
@@ -220,8 +243,8 @@ describe('known total: polls worth their cost', () => {
     ]);
     // The AWS SDK waiter describes at 0 and every 120 s: 61 calls for 2 hours, seeing the end
     // 60 s late on average.
-    assert.equal(describes, 31);
-    assert.equal(Math.round((describes / 61) * 100) / 100, 0.51);
+    assert.equal(describes, 20);
+    assert.equal(Math.round((describes / 61) * 100) / 100, 0.33);
     assert.equal(lateMs, 5_625);
   });
 
@@ -232,24 +255,45 @@ describe('known total: polls worth their cost', () => {
     });
     assert.deepEqual(figures, [
       [5, 8, 5_625],
-      [30, 13, 5_625],
-      [60, 19, 5_625],
-      [120, 31, 5_625],
+      [30, 11, 5_625],
+      [60, 14, 5_625],
+      [120, 20, 5_625],
     ]);
   });
 });
 
 describe('progressDueAtMs', () => {
-  it('log-spaced returns to the workflow: 5 min, then 20 min after that, then none (defaults)', () => {
+  it('log-spaced returns to the workflow: 10 min, then 2 h after that, then none (defaults)', () => {
+    // A 2-hour import makes one return (37 history events, issue 9's bound is 40); growth 4 made
+    // two (10 and 50 min in: 43 events).
     assert.deepEqual(
       [0, 1, 2].map((returned) => progressDueAtMs(NOW, returned, DEFAULT_POLL_POLICY)),
-      [NOW + 300_000, NOW + 1_200_000, null],
+      [NOW + 600_000, NOW + 7_200_000, null],
     );
     const policy = { ...DEFAULT_POLL_POLICY, progressIntervalMs: 60_000, maxProgressMilestones: 4 };
     assert.deepEqual(
       [0, 1, 2, 3, 4].map((returned) => progressDueAtMs(0, returned, policy)),
-      [60_000, 240_000, 960_000, 3_840_000, null],
+      [60_000, 720_000, 8_640_000, 103_680_000, null],
     );
     assert.equal(progressDueAtMs(NOW, 0, { ...DEFAULT_POLL_POLICY, maxProgressMilestones: 0 }), null);
+  });
+
+  it('a 2-hour import at the defaults: one progress return, 31 + 6 = 37 history events', () => {
+    const returnsWithin = (lengthMs: number): number => {
+      let returns = 0;
+      let since = 0;
+      for (let due = progressDueAtMs(since, 0, DEFAULT_POLL_POLICY); due !== null && due < lengthMs;) {
+        returns++;
+        since = due;
+        due = progressDueAtMs(since, returns, DEFAULT_POLL_POLICY);
+      }
+      return returns;
+    };
+    // HISTORY_EVENTS_TWO_STATUS_CHANGES (test/import-workflow.test.ts) is 31; each return adds 6.
+    assert.deepEqual(
+      [30, 120, 129, 131, 600].map((minutes) => returnsWithin(minutes * 60_000)),
+      [1, 1, 1, 2, 2],
+    );
+    assert.equal(31 + 6 * returnsWithin(120 * 60_000), 37);
   });
 });

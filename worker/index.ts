@@ -10,6 +10,7 @@ import {
   type ImportListCoalescer,
   type ImportListCoalescerOptions,
 } from '../activities/list-coalescer';
+import { createCallBudget, withCallBudget, type CallBudget } from '../activities/call-budget';
 import { createJobOutputActivities } from '../activities/job-output';
 import { createLifecycleActivities } from '../activities/lifecycle';
 import { createGateActivities } from '../activities/gate';
@@ -131,6 +132,15 @@ export interface HealthLakeWorkerOptions {
    */
   readonly coalesceImportPolls?: boolean | ImportListCoalescerOptions;
   /**
+   * HealthLake calls per second THIS process may make, every operation together (Start, List,
+   * Describe, data store calls), enforced by a FIFO token bucket in front of the client
+   * (activities/call-budget.ts): calls wait for their turn instead of being throttled by AWS. The
+   * API queue's `apiActivitiesPerSecond` counts dispatches, and a start makes two calls while a
+   * coalesced poll makes none; this counts calls. Set it to the account's share divided by the
+   * number of worker processes (e.g. 10 / 2 = 5). @default unlimited (the API queue's rate only)
+   */
+  readonly healthLakeCallsPerSecond?: number;
+  /**
    * OpenTelemetry tracing of workflows and activities on both workers (Temporal's
    * `OpenTelemetryPlugin`, see worker/tracing.ts; needs the optional peer dependency
    * `@temporalio/interceptors-opentelemetry`). With `workflowBundle`, bundle with
@@ -151,6 +161,8 @@ export interface HealthLakeWorker {
   readonly apiTaskQueue: string;
   /** The API worker's List coalescer, when `coalesceImportPolls` is set (its `stats` count calls). */
   readonly listCoalescer?: ImportListCoalescer;
+  /** The process's call budget, when `healthLakeCallsPerSecond` is set (its `stats` count waits). */
+  readonly callBudget?: CallBudget;
   /** Runs both until `shutdown()` (or a shutdown signal); rejects if either fails. */
   run(): Promise<void>;
   /** Runs both until `promise` settles, then shuts them down; resolves/rejects like `promise`. */
@@ -175,9 +187,14 @@ export async function createHealthLakeWorker(options: HealthLakeWorkerOptions): 
   // SDK retries off by default: Temporal retries with the poll backoff, and one activity attempt
   // stays one call against the account's budget.
   // Every HealthLake call made in an activity is counted (healthlake_api_requests, worker/metrics.ts).
-  const healthLake = instrumentHealthLakeApi(
+  const instrumented = instrumentHealthLakeApi(
     options.healthLake ?? new HealthLake({ maxAttempts: 1, ...options.healthLakeConfig }),
   );
+  const callBudget =
+    options.healthLakeCallsPerSecond === undefined
+      ? undefined
+      : createCallBudget({ callsPerSecond: options.healthLakeCallsPerSecond });
+  const healthLake = callBudget ? withCallBudget(instrumented, callBudget) : instrumented;
   const region = options.healthLakeConfig?.region;
   const activities = createWorkerActivities({
     healthLake,
@@ -249,6 +266,7 @@ export async function createHealthLakeWorker(options: HealthLakeWorkerOptions): 
     taskQueue,
     apiTaskQueue,
     ...(listCoalescer ? { listCoalescer } : {}),
+    ...(callBudget ? { callBudget } : {}),
     run,
     shutdown,
     async runUntil<R>(promise: Promise<R>): Promise<R> {

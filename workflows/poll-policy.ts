@@ -20,6 +20,12 @@ export interface PollState {
   readonly pollsSinceEtaDue?: number;
   /** This Describe saw the counts move: the next report cannot come before `reportRefreshMs`. */
   readonly countsChanged?: boolean;
+  /**
+   * The total is known (a manifest) but there is no ETA yet (no pace measured: the report has not
+   * moved since the job went IN_PROGRESS): the next Describe waits for HealthLake's next report
+   * (`reportRefreshMs`), the first that can give a pace, instead of backing off from the floor.
+   */
+  readonly awaitingPace?: boolean;
   /** Now, epoch ms (the caller's clock). */
   readonly nowMs: number;
   /** Epoch ms after which waiting is pointless (the workflow's deadline). */
@@ -34,7 +40,7 @@ function extendedPolicy(
     ...policy,
     reportRefreshMs: policy.reportRefreshMs ?? DEFAULT_POLL_POLICY.reportRefreshMs ?? 30_000,
     etaFraction: policy.etaFraction ?? DEFAULT_POLL_POLICY.etaFraction ?? 0.5,
-    progressIntervalMs: policy.progressIntervalMs ?? DEFAULT_POLL_POLICY.progressIntervalMs ?? 300_000,
+    progressIntervalMs: policy.progressIntervalMs ?? DEFAULT_POLL_POLICY.progressIntervalMs ?? 600_000,
   };
 }
 
@@ -48,7 +54,7 @@ export function etaDue(etaMs: number | undefined, policy: PollPolicy): boolean {
  *
  * - QUEUED: `queuedDelayMs` (a queued job waits for the one ahead of it; polling fast buys nothing).
  * - With a known ETA (a manifest's total): `etaFraction` of the remaining ETA, capped at
- *   `progressIntervalMs`: a 2-hour job is described every 5 min while its end is far, then at
+ *   `progressIntervalMs`: a 2-hour job is described every 10 min while its end is far, then at
  *   halving intervals. Once that fraction is below the floor the end is due: the floor, backing
  *   off by `multiplier` per poll since (capped at `maxDelayMs`), so an ETA that was too short does
  *   not become a floor-rate loop.
@@ -79,7 +85,9 @@ export function nextPollDelayMs(state: PollState, policy: PollPolicy, random: ()
     delay = backoff(state.pollsSinceEtaDue ?? 0);
   } else {
     delay = backoff(state.pollsSinceChange);
-    if (state.countsChanged) floor = Math.max(floor, Math.min(p.reportRefreshMs, maxDelayMs));
+    if (state.countsChanged || (state.awaitingPace && state.status === 'IN_PROGRESS')) {
+      floor = Math.max(floor, Math.min(p.reportRefreshMs, maxDelayMs));
+    }
     delay = Math.max(delay, floor);
   }
   delay = delay * (1 - jitter * clampUnit(random()));
@@ -176,15 +184,20 @@ export function progressMilestone(percent: number | undefined, maxMilestones: nu
   return Math.min(maxMilestones, Math.floor((percent / 100) * (maxMilestones + 1)));
 }
 
-/** How much longer each progress return waits than the one before it (log-spaced returns). */
-export const PROGRESS_RETURN_GROWTH = 4;
+/**
+ * How much longer each progress return waits than the one before it (log-spaced returns). 12, so a
+ * 2-hour import at the default cadence makes one return (10 min in; the next would be 2 h after
+ * that): 31 + 6 = 37 history events, within issue 9's 40 (with 4 it made two: 43). Only the
+ * activity's `progressDueAtMs` argument changes, no command: older histories replay unchanged.
+ */
+export const PROGRESS_RETURN_GROWTH = 12;
 
 /**
  * When the wait hands fresh counts back to the workflow for the `returned`-th time in a status
- * (0-based), measured from `sinceMs` (the last return to the workflow): `progressIntervalMs · 4^returned`,
+ * (0-based), measured from `sinceMs` (the last return to the workflow): `progressIntervalMs · 12^returned`,
  * or `null` once `maxProgressMilestones` returns have been made (the history budget is spent; the
  * heartbeat stays live). Log-spaced so a long job gets a few refreshes, not one per interval: with
- * the defaults 5 min after the job goes IN_PROGRESS and 20 min after that.
+ * the defaults 10 min after the job goes IN_PROGRESS and 2 h after that.
  */
 export function progressDueAtMs(sinceMs: number, returned: number, policy: PollPolicy): number | null {
   if (returned >= policy.maxProgressMilestones) return null;

@@ -63,8 +63,8 @@ export interface PollPolicy {
   /**
    * Returns to the workflow with fresh counts (its `progress` query, UI current details) at most
    * this many times per status besides status changes, log-spaced in time: after
-   * `progressIntervalMs`, then 4× as long again, and so on (each return costs 6 history events, so
-   * 2 keeps a 2-hour import at 40 events). The live counts between returns are in the wait's
+   * `progressIntervalMs`, then 12× as long again, and so on (each return costs 6 history events: a
+   * 2-hour import makes one at the defaults, 37 events; at most 2 keep any import at 43). The live counts between returns are in the wait's
    * heartbeat (`readImportProgress`, the UI's pending activity). @default 2
    */
   readonly maxProgressMilestones: number;
@@ -85,7 +85,9 @@ export interface PollPolicy {
    * How stale the live counts may get for people while a known ETA is far: the longest wait between
    * two Describes in that case, and the first time a status's counts go back to the workflow (see
    * `maxProgressMilestones`). Without a known total the wait is capped by `maxDelayMs` instead (the
-   * end may come at any poll). @default 300_000
+   * end may come at any poll). 10 min: with a known total the far-from-the-end polls are
+   * length / `progressIntervalMs`, so at 5 min a 2-hour import cost 0.7x the AWS waiter's calls
+   * (measured, `npm run bench -- polling`) and 10 min makes it under half. @default 600_000
    */
   readonly progressIntervalMs?: number;
   /**
@@ -117,7 +119,7 @@ export const DEFAULT_POLL_POLICY: PollPolicy = {
   maxProgressMilestones: 2,
   reportRefreshMs: 30_000,
   etaFraction: 0.5,
-  progressIntervalMs: 300_000,
+  progressIntervalMs: 600_000,
 };
 
 /**

@@ -1,0 +1,513 @@
+// `npm run bench -- polling [--quick] [--jobs N] [--scale S] [--seed N] [--out FILE]`
+//
+// Every strategy waits for its own copy of the SAME fake jobs, in the SAME run, on a real Temporal
+// dev server. ONE time-scale factor S divides every production duration: the poll policy (floor,
+// cap, QUEUED wait, report refresh, progress interval, in-attempt limit), the AWS waiter's delay,
+// the job timelines, the API queue's rate (multiplied) and the server's retry-timer granularity
+// (`history.timerProcessorMaxTimeShift`, 1 s by default). Figures are reported in production
+// time (bench ms × S). Jobs: IN_PROGRESS lengths log-spaced 5-120 min, seeded random end phases
+// (bench/jobs.ts).
+import { writeFileSync, mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import {
+  ResourceNotFoundException,
+  waitUntilFHIRImportJobCompleted,
+  type HealthLakeClient,
+  type ImportJobProperties,
+} from '@aws-sdk/client-healthlake';
+import { Context } from '@temporalio/activity';
+import type { Client } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import type { HealthLakeImportApi } from '../activities';
+import { createLocalTestEnv } from '../worker/dev-server';
+import { createWorkerActivities } from '../worker/index';
+import { DEFAULT_POLL_POLICY, importSearchAttributes, type PollPolicy } from '../workflows/types';
+import { jobStateAt, makeJobTimelines, mean, percentile, type JobTimeline } from './jobs';
+import type { BenchWaitInput, SdkWaiterInput } from './polling-workflows';
+
+const EventType = temporal.api.enums.v1.EventType;
+const DATASTORE = 'be0123456789abcdef0123456789abcd';
+const INPUT_S3_URI = 's3://bench-in/jobs/';
+/** The AWS SDK's waiter for imports: `minDelay` = `maxDelay` = 120 s (@aws-sdk/client-healthlake 3.1048, dist-cjs). */
+export const SDK_WAITER_DELAY_S = 120;
+/** The dev server's retry-timer granularity in production (`history.timerProcessorMaxTimeShift`). */
+const SERVER_TIMER_SHIFT_MS = 1_000;
+/** A timeout, not a schedule: scaled, but never below this so a busy 2-core machine does not time out attempts. */
+const MIN_BENCH_ATTEMPT_TIMEOUT_MS = 2_000;
+
+/** One job as a strategy sees it. */
+export interface BenchJob {
+  readonly jobId: string;
+  readonly datastoreId: string;
+  readonly inputS3Uri: string;
+  readonly timeline: JobTimeline;
+}
+
+/** Everything a strategy needs to wait for one job. */
+export interface PollingStrategyContext {
+  readonly client: Client;
+  /** The bench worker's task queue (workflows and every activity, including the HealthLake API ones). */
+  readonly taskQueue: string;
+  /** The workflow id the bench reads history and close time from: start exactly this one. */
+  readonly workflowId: string;
+  readonly job: BenchJob;
+  /** The production poll policy divided by the scale. */
+  readonly policy: PollPolicy;
+  /** Production ms per bench ms. */
+  readonly scale: number;
+}
+
+/**
+ * A polling strategy: starts ONE workflow with id `ctx.workflowId` that waits for `ctx.job` to end,
+ * and resolves when that workflow has closed. The bench measures everything else (HealthLake calls
+ * per job from the fake, history, billed actions, detection latency = close time - job end).
+ * Adding a strategy is one line in {@link POLLING_STRATEGIES}; workflows go in
+ * bench/polling-workflows.ts, activities in {@link benchActivities}.
+ */
+export type PollingStrategy = (ctx: PollingStrategyContext) => Promise<void>;
+
+function manifestRef(job: BenchJob) {
+  return {
+    s3Uri: job.inputS3Uri,
+    totalObjects: 1,
+    totalBytes: job.timeline.totalBytes,
+    totalLines: 1,
+    manifestS3Uri: 's3://bench-manifests/manifest.json',
+    manifestSha256: '0'.repeat(64),
+  };
+}
+
+async function runWorkflow(ctx: PollingStrategyContext, type: string, input: unknown): Promise<void> {
+  const handle = await ctx.client.workflow.start(type, {
+    taskQueue: ctx.taskQueue,
+    workflowId: ctx.workflowId,
+    args: [input],
+  });
+  await handle.result();
+}
+
+function ourInput(ctx: PollingStrategyContext, knownTotal: boolean) {
+  return {
+    datastoreId: ctx.job.datastoreId,
+    existingJobId: ctx.job.jobId,
+    inputS3Uri: ctx.job.inputS3Uri,
+    outputS3Uri: 's3://bench-out/out',
+    kmsKeyId: 'alias/bench',
+    dataAccessRoleArn: 'arn:aws:iam::123456789012:role/bench',
+    apiTaskQueue: ctx.taskQueue,
+    pollPolicy: ctx.policy,
+    ...(knownTotal ? { manifest: manifestRef(ctx.job) } : {}),
+  };
+}
+
+/** The strategies, by the name the results use. */
+export const POLLING_STRATEGIES: Record<string, PollingStrategy> = {
+  // fhirImportWorkflow attached to the job, with the known total (a manifest, or the one-time S3
+  // listing of the input prefix: it costs no HealthLake call).
+  'temporal-healthlake': (ctx) => runWorkflow(ctx, 'fhirImportWorkflow', ourInput(ctx, true)),
+  // The same without a known total (no ETA): the backoff to the 60 s cap.
+  'temporal-healthlake-no-total': (ctx) => runWorkflow(ctx, 'fhirImportWorkflow', ourInput(ctx, false)),
+  'sdk-waiter': (ctx) =>
+    runWorkflow(ctx, 'sdkWaiterWait', {
+      datastoreId: ctx.job.datastoreId,
+      jobId: ctx.job.jobId,
+      pollPolicy: ctx.policy,
+      apiTaskQueue: ctx.taskQueue,
+      delaySeconds: SDK_WAITER_DELAY_S / ctx.scale,
+    } satisfies SdkWaiterInput),
+  'workflow-loop': (ctx) =>
+    runWorkflow(ctx, 'workflowLoopWait', {
+      datastoreId: ctx.job.datastoreId,
+      jobId: ctx.job.jobId,
+      pollPolicy: ctx.policy,
+      apiTaskQueue: ctx.taskQueue,
+      totalBytes: ctx.job.timeline.totalBytes,
+    } satisfies BenchWaitInput),
+};
+
+/** The production poll policy divided by `scale` (whole ms, as the input rules require). */
+export function scaledPolicy(scale: number, base: PollPolicy = DEFAULT_POLL_POLICY): PollPolicy {
+  const ms = (value: number) => Math.max(1, Math.round(value / scale));
+  return {
+    ...base,
+    initialDelayMs: ms(base.initialDelayMs),
+    minDelayMs: ms(base.minDelayMs),
+    maxDelayMs: ms(base.maxDelayMs),
+    queuedDelayMs: ms(base.queuedDelayMs),
+    attemptTimeoutMs: Math.max(MIN_BENCH_ATTEMPT_TIMEOUT_MS, ms(base.attemptTimeoutMs)),
+    inAttemptWaitMaxMs: ms(base.inAttemptWaitMaxMs),
+    reportRefreshMs: ms(base.reportRefreshMs ?? 30_000),
+    progressIntervalMs: ms(base.progressIntervalMs ?? 300_000),
+  };
+}
+
+interface FakeJob {
+  readonly timeline: JobTimeline;
+  readonly startMs: number;
+  describes: number;
+  lists: number;
+}
+
+/** The in-process fake HealthLake: scaled timelines, per-job call counters. */
+export function timelineHealthLake(scale: number) {
+  const jobs = new Map<string, FakeJob>();
+  const endMs = (job: FakeJob) => job.startMs + (job.timeline.submittedMs + job.timeline.runMs) / scale;
+  const properties = (jobId: string): ImportJobProperties => {
+    const job = jobs.get(jobId);
+    if (!job) throw new ResourceNotFoundException({ message: `unknown job ${jobId}`, $metadata: {} });
+    const now = Date.now();
+    const state = jobStateAt(job.timeline, (now - job.startMs) * scale);
+    return {
+      JobId: jobId,
+      JobStatus: state.status,
+      SubmitTime: new Date(job.startMs),
+      DatastoreId: DATASTORE,
+      InputDataConfig: { S3Uri: INPUT_S3_URI },
+      JobOutputDataConfig: { S3Configuration: { S3Uri: 's3://bench-out/out', KmsKeyId: 'alias/bench' } },
+      DataAccessRoleArn: 'arn:aws:iam::123456789012:role/bench',
+      JobProgressReport: {
+        TotalNumberOfScannedFiles: state.files,
+        TotalSizeOfScannedFilesInMB: state.scannedMb,
+        TotalNumberOfImportedFiles: state.files,
+        TotalNumberOfResourcesScanned: state.resources,
+        TotalNumberOfResourcesImported: state.resources,
+        TotalNumberOfResourcesWithCustomerError: 0,
+        TotalNumberOfFilesReadWithCustomerError: 0,
+        Throughput: 0,
+      },
+      ...(state.status === 'COMPLETED' ? { EndTime: new Date(endMs(job)) } : {}),
+    };
+  };
+  const api: HealthLakeImportApi = {
+    startFHIRImportJob: () => Promise.reject(new Error('the polling bench attaches to existing jobs')),
+    listFHIRImportJobs: async () => ({ ImportJobPropertiesList: [] }),
+    describeFHIRImportJob: async (input) => {
+      const job = jobs.get(input.JobId!);
+      if (job) job.describes++;
+      if (job && process.env.BENCH_TRACE === input.JobId) {
+        const state = jobStateAt(job.timeline, (Date.now() - job.startMs) * scale);
+        console.error(
+          `trace ${input.JobId} t=${(((Date.now() - job.startMs) * scale) / 1000).toFixed(1)}s ${state.status} ${state.scannedMb}MB`,
+        );
+      }
+      return { ImportJobProperties: properties(input.JobId!) };
+    },
+  };
+  // The SDK waiter speaks the command style (client.send(DescribeFHIRImportJobCommand)).
+  const client = {
+    send: async (command: { input: { JobId: string } }) => {
+      const job = jobs.get(command.input.JobId);
+      if (job) job.describes++;
+      return { ImportJobProperties: properties(command.input.JobId) };
+    },
+  } as unknown as HealthLakeClient;
+  return {
+    api,
+    client,
+    add(jobId: string, timeline: JobTimeline, startMs: number): void {
+      jobs.set(jobId, { timeline, startMs, describes: 0, lists: 0 });
+    },
+    job: (jobId: string) => jobs.get(jobId)!,
+    endMs: (jobId: string) => endMs(jobs.get(jobId)!),
+  };
+}
+
+interface Meter {
+  attempts: number;
+  heartbeats: number;
+  slotMs: number;
+}
+
+/** Counts activity attempts, heartbeat calls and slot time per workflow id. */
+function metered<T extends object>(activities: T, meters: Map<string, Meter>): T {
+  const wrapped: Record<string, unknown> = {};
+  for (const [name, fn] of Object.entries(activities) as Array<
+    [string, (...args: unknown[]) => Promise<unknown>]
+  >) {
+    wrapped[name] = async (...args: unknown[]) => {
+      const ctx = Context.current();
+      const id = ctx.info.workflowExecution?.workflowId ?? 'unknown';
+      const meter = meters.get(id) ?? { attempts: 0, heartbeats: 0, slotMs: 0 };
+      meters.set(id, meter);
+      meter.attempts++;
+      const heartbeat = ctx.heartbeat.bind(ctx);
+      Object.defineProperty(ctx, 'heartbeat', {
+        value: (details: unknown) => {
+          meter.heartbeats++;
+          heartbeat(details);
+        },
+      });
+      const started = Date.now();
+      try {
+        return await fn(...args);
+      } finally {
+        meter.slotMs += Date.now() - started;
+      }
+    };
+  }
+  return wrapped as T;
+}
+
+/** The activities of every strategy (the project's own, plus the waiter's). */
+function benchActivities(fake: ReturnType<typeof timelineHealthLake>) {
+  return {
+    ...createWorkerActivities({ healthLake: fake.api }),
+    sdkWaiter: async (input: SdkWaiterInput): Promise<string> => {
+      const result = await waitUntilFHIRImportJobCompleted(
+        {
+          client: fake.client,
+          maxWaitTime: 7_200,
+          minDelay: input.delaySeconds,
+          maxDelay: input.delaySeconds,
+        },
+        { DatastoreId: input.datastoreId, JobId: input.jobId },
+      );
+      return result.state;
+    },
+  };
+}
+
+/** One job's figures under one strategy (production ms). */
+interface JobSample {
+  readonly nominalMinutes: number;
+  readonly describeCalls: number;
+  readonly listCalls: number;
+  readonly detectionLatencyMs: number;
+  readonly historyEvents: number;
+  readonly billedActions: number;
+  readonly workerSlotMs: number;
+}
+
+/** Figures over a set of jobs (what `polling-latest.json` holds per strategy and bucket). */
+export interface PollingFigures {
+  readonly jobs: number;
+  readonly describeCallsPerJob: { p50: number; mean: number };
+  readonly listCallsPerJob: { mean: number };
+  readonly callsPerJob: { mean: number };
+  readonly detectionLatencyMs: { p50: number; p90: number };
+  readonly billedActionsPerJob: { p50: number; mean: number; max: number };
+  readonly historyEventsPerJob: { max: number };
+  readonly workerSlotMsPerJob: { mean: number };
+}
+
+function figures(samples: readonly JobSample[]): PollingFigures {
+  return {
+    jobs: samples.length,
+    describeCallsPerJob: {
+      p50: percentile(
+        samples.map((s) => s.describeCalls),
+        50,
+      ),
+      mean: mean(samples.map((s) => s.describeCalls)),
+    },
+    listCallsPerJob: { mean: mean(samples.map((s) => s.listCalls)) },
+    callsPerJob: { mean: mean(samples.map((s) => s.describeCalls + s.listCalls)) },
+    detectionLatencyMs: {
+      p50: Math.round(
+        percentile(
+          samples.map((s) => s.detectionLatencyMs),
+          50,
+        ),
+      ),
+      p90: Math.round(
+        percentile(
+          samples.map((s) => s.detectionLatencyMs),
+          90,
+        ),
+      ),
+    },
+    billedActionsPerJob: {
+      p50: percentile(
+        samples.map((s) => s.billedActions),
+        50,
+      ),
+      mean: mean(samples.map((s) => s.billedActions)),
+      max: Math.max(...samples.map((s) => s.billedActions)),
+    },
+    historyEventsPerJob: { max: Math.max(...samples.map((s) => s.historyEvents)) },
+    workerSlotMsPerJob: { mean: Math.round(mean(samples.map((s) => s.workerSlotMs))) },
+  };
+}
+
+export interface PollingOptions {
+  readonly jobs: number;
+  readonly scale: number;
+  readonly seed: number;
+  readonly out: string;
+  /** Strategy names to run. @default all of {@link POLLING_STRATEGIES} */
+  readonly strategies?: readonly string[];
+}
+
+export async function runPollingBench(options: PollingOptions): Promise<unknown> {
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  const { scale } = options;
+  const policy = scaledPolicy(scale);
+  const timerShiftMs = Math.max(1, Math.round(SERVER_TIMER_SHIFT_MS / scale));
+  const local = await createLocalTestEnv({
+    searchAttributes: importSearchAttributes,
+    dynamicConfig: { 'history.timerProcessorMaxTimeShift': `${timerShiftMs}ms` },
+  });
+  const names = options.strategies ?? Object.keys(POLLING_STRATEGIES);
+  const timelines = makeJobTimelines(options.jobs, options.seed);
+  const fake = timelineHealthLake(scale);
+  const meters = new Map<string, Meter>();
+  const taskQueue = `bench-polling-${Date.now()}`;
+  const runId = Date.now().toString(36);
+  try {
+    const worker = await Worker.create({
+      connection: local.env.nativeConnection,
+      taskQueue,
+      activities: metered(benchActivities(fake), meters),
+      workflowBundle: await bundleWorkflowCode({
+        workflowsPath: require.resolve('./polling-workflows'),
+        logger: new DefaultLogger('ERROR'),
+      }),
+      // The production API rate (8 activities/s), scaled like everything else.
+      maxTaskQueueActivitiesPerSecond: 8 * scale,
+      maxConcurrentActivityTaskExecutions: 1_000,
+    });
+    const startMs = Date.now();
+    const cases = names.flatMap((name) =>
+      timelines.map((timeline, index) => {
+        const jobId = `${name}-${index}`;
+        fake.add(jobId, timeline, startMs);
+        return { name, jobId, timeline, workflowId: `${taskQueue}-${runId}-${jobId}` };
+      }),
+    );
+    const longestMs = Math.max(...timelines.map((t) => t.submittedMs + t.runMs)) / scale;
+    console.error(
+      `polling: ${cases.length} waits (${names.length} strategies × ${timelines.length} jobs), scale 1/${scale}, ` +
+        `longest job ${(longestMs / 1000).toFixed(0)} s of bench time; timer shift ${timerShiftMs} ms`,
+    );
+    const samples = await worker.runUntil(
+      Promise.all(
+        cases.map(async (c) => {
+          const strategy = POLLING_STRATEGIES[c.name];
+          if (!strategy)
+            throw new Error(
+              `unknown strategy ${c.name}; known: ${Object.keys(POLLING_STRATEGIES).join(', ')}`,
+            );
+          await strategy({
+            client: local.env.client,
+            taskQueue,
+            workflowId: c.workflowId,
+            job: { jobId: c.jobId, datastoreId: DATASTORE, inputS3Uri: INPUT_S3_URI, timeline: c.timeline },
+            policy,
+            scale,
+          });
+          const handle = local.env.client.workflow.getHandle(c.workflowId);
+          const description = await handle.describe();
+          const events = (await handle.fetchHistory()).events ?? [];
+          const count = (type: temporal.api.enums.v1.EventType) =>
+            events.filter((e) => e.eventType === type).length;
+          const localActivities = events.filter(
+            (e) =>
+              e.eventType === EventType.EVENT_TYPE_MARKER_RECORDED &&
+              e.markerRecordedEventAttributes?.markerName === 'core_local_activity',
+          ).length;
+          const meter = meters.get(c.workflowId) ?? { attempts: 0, heartbeats: 0, slotMs: 0 };
+          const job = fake.job(c.jobId);
+          const closeMs = description.closeTime?.getTime() ?? Date.now();
+          return {
+            name: c.name,
+            sample: {
+              nominalMinutes: c.timeline.nominalMinutes,
+              describeCalls: job.describes,
+              listCalls: job.lists,
+              detectionLatencyMs: (closeMs - fake.endMs(c.jobId)) * scale,
+              historyEvents: events.length,
+              // Temporal Cloud actions (at most: the SDK may coalesce heartbeats): the start, each
+              // activity attempt, heartbeats, timers, search-attribute upserts, local activities.
+              billedActions:
+                1 +
+                meter.attempts +
+                meter.heartbeats +
+                count(EventType.EVENT_TYPE_TIMER_STARTED) +
+                count(EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES) +
+                localActivities,
+              workerSlotMs: meter.slotMs * scale,
+            } satisfies JobSample,
+          };
+        }),
+      ),
+    );
+    const strategies: Record<string, { all: PollingFigures; atLeast60Min: PollingFigures }> = {};
+    for (const name of names) {
+      const mine = samples.filter((s) => s.name === name).map((s) => s.sample);
+      strategies[name] = {
+        all: figures(mine),
+        atLeast60Min: figures(mine.filter((s) => s.nominalMinutes >= 60)),
+      };
+    }
+    const waiter = strategies['sdk-waiter'];
+    const ratios: Record<string, unknown> = {};
+    if (waiter) {
+      for (const [name, s] of Object.entries(strategies)) {
+        if (name === 'sdk-waiter') continue;
+        const r = (a: number, b: number) => (b === 0 ? null : Math.round((a / b) * 100) / 100);
+        ratios[name] = {
+          callsPerJobVsWaiter: {
+            atLeast60Min: r(s.atLeast60Min.callsPerJob.mean, waiter.atLeast60Min.callsPerJob.mean),
+            all: r(s.all.callsPerJob.mean, waiter.all.callsPerJob.mean),
+          },
+          p50DetectionVsWaiter: {
+            atLeast60Min: r(
+              s.atLeast60Min.detectionLatencyMs.p50,
+              waiter.atLeast60Min.detectionLatencyMs.p50,
+            ),
+            all: r(s.all.detectionLatencyMs.p50, waiter.all.detectionLatencyMs.p50),
+          },
+        };
+      }
+    }
+    const result = {
+      scenario: 'polling',
+      date: new Date().toISOString(),
+      note: 'production-equivalent ms (bench ms × scale); calls are Describe + List per job',
+      scale,
+      seed: options.seed,
+      jobsPerStrategy: timelines.length,
+      jobLengthsMinutes: timelines.map((t) => t.nominalMinutes),
+      policy: DEFAULT_POLL_POLICY,
+      sdkWaiterDelayMs: SDK_WAITER_DELAY_S * 1000,
+      wallMs: Date.now() - startMs,
+      strategies: Object.fromEntries(
+        Object.entries(strategies).map(([n, s]) => [n, { ...s.all, atLeast60Min: s.atLeast60Min }]),
+      ),
+      ratios,
+    };
+    mkdirSync(dirname(resolve(options.out)), { recursive: true });
+    writeFileSync(options.out, `${JSON.stringify(result, null, 2)}\n`);
+    printPolling(strategies);
+    console.log(JSON.stringify(ratios, null, 2));
+    console.log(`written: ${options.out}`);
+    return result;
+  } finally {
+    await local.teardown();
+  }
+}
+
+function printPolling(
+  strategies: Record<string, { all: PollingFigures; atLeast60Min: PollingFigures }>,
+): void {
+  const rows = [];
+  for (const [name, s] of Object.entries(strategies)) {
+    for (const [bucket, f] of [
+      ['all', s.all],
+      ['≥60 min', s.atLeast60Min],
+    ] as const) {
+      rows.push({
+        strategy: name,
+        jobs: `${bucket} (${f.jobs})`,
+        'Describe p50/mean': `${f.describeCallsPerJob.p50} / ${f.describeCallsPerJob.mean}`,
+        'List mean': f.listCallsPerJob.mean,
+        'detection p50/p90 s': `${(f.detectionLatencyMs.p50 / 1000).toFixed(1)} / ${(f.detectionLatencyMs.p90 / 1000).toFixed(1)}`,
+        'actions p50/max': `${f.billedActionsPerJob.p50} / ${f.billedActionsPerJob.max}`,
+        'history max': f.historyEventsPerJob.max,
+        'slot min/job': (f.workerSlotMsPerJob.mean / 60_000).toFixed(1),
+      });
+    }
+  }
+  console.table(rows);
+}
