@@ -15,16 +15,23 @@ import {
   type HealthLakeClient,
   type ImportJobProperties,
 } from '@aws-sdk/client-healthlake';
+import { CreateQueueCommand } from '@aws-sdk/client-sqs';
 import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import type { HealthLakeImportApi } from '../activities';
+import { createHealthLakeEventRelay, type RelayStats } from '../client/event-relay';
+import { createJobEvents, type JobEvents } from '../emulator/events';
+import type { JobRecord } from '../emulator/state/records';
+import { localSqsClient, startS3Server } from '../emulator/testing';
 import { createLocalTestEnv } from '../worker/dev-server';
 import { createWorkerActivities } from '../worker/index';
+import { DEFAULT_EVENT_SAFETY_NET_DELAY_MS } from '../workflows/job-events';
 import { DEFAULT_POLL_POLICY, importSearchAttributes, type PollPolicy } from '../workflows/types';
 import { jobStateAt, makeJobTimelines, mean, percentile, type JobTimeline } from './jobs';
 import type { BenchWaitInput, SdkWaiterInput } from './polling-workflows';
+import { PUSH_STRATEGY } from './push';
 
 const EventType = temporal.api.enums.v1.EventType;
 const DATASTORE = 'be0123456789abcdef0123456789abcd';
@@ -101,6 +108,19 @@ function ourInput(ctx: PollingStrategyContext, knownTotal: boolean) {
   };
 }
 
+/**
+ * Push + poll's policy: the bench's scaled policy plus the event settings a caller running the relay
+ * sets (as bench/push.ts does): the first Describe waits up to `initialDelayMs` for the job's first
+ * event, and while events arrive polling is the safety net (`eventSafetyNetDelayMs`, scaled).
+ */
+function pushPolicy(ctx: PollingStrategyContext): PollPolicy {
+  return {
+    ...ctx.policy,
+    eventSafetyNetDelayMs: Math.max(1, Math.round(DEFAULT_EVENT_SAFETY_NET_DELAY_MS / ctx.scale)),
+    awaitFirstEventMs: ctx.policy.initialDelayMs,
+  };
+}
+
 /** The strategies, by the name the results use. */
 export const POLLING_STRATEGIES: Record<string, PollingStrategy> = {
   // fhirImportWorkflow attached to the job, with the known total (a manifest, or the one-time S3
@@ -108,6 +128,10 @@ export const POLLING_STRATEGIES: Record<string, PollingStrategy> = {
   'temporal-healthlake': (ctx) => runWorkflow(ctx, 'fhirImportWorkflow', ourInput(ctx, true)),
   // The same without a known total (no ETA): the backoff to the 60 s cap.
   'temporal-healthlake-no-total': (ctx) => runWorkflow(ctx, 'fhirImportWorkflow', ourInput(ctx, false)),
+  // The first, woken by HealthLake's job events: the fake sends each status change as the
+  // EventBridge envelope to moto SQS, the real relay signals the import (see runPollingBench).
+  [PUSH_STRATEGY]: (ctx) =>
+    runWorkflow(ctx, 'fhirImportWorkflow', { ...ourInput(ctx, true), pollPolicy: pushPolicy(ctx) }),
   'sdk-waiter': (ctx) =>
     runWorkflow(ctx, 'sdkWaiterWait', {
       datastoreId: ctx.job.datastoreId,
@@ -149,9 +173,27 @@ interface FakeJob {
   lists: number;
 }
 
-/** The in-process fake HealthLake: scaled timelines, per-job call counters. */
+/** Strategies whose jobs send HealthLake's job events (to moto SQS, read by the real relay). */
+const EVENT_STRATEGIES: ReadonlySet<string> = new Set([PUSH_STRATEGY]);
+
+/**
+ * The in-process fake HealthLake: scaled timelines, per-job call counters. A job added with
+ * `events` sends each status change (SUBMITTED at once, IN_PROGRESS and COMPLETED at the
+ * timeline's scaled times) through the emulator's publisher: the EventBridge envelope to SQS.
+ */
 export function timelineHealthLake(scale: number) {
   const jobs = new Map<string, FakeJob>();
+  const timers = new Set<NodeJS.Timeout>();
+  const at = (ms: number, fn: () => void): void => {
+    const timer = setTimeout(
+      () => {
+        timers.delete(timer);
+        fn();
+      },
+      Math.max(0, ms - Date.now()),
+    );
+    timers.add(timer);
+  };
   const endMs = (job: FakeJob) => job.startMs + (job.timeline.submittedMs + job.timeline.runMs) / scale;
   const properties = (jobId: string): ImportJobProperties => {
     const job = jobs.get(jobId);
@@ -205,8 +247,38 @@ export function timelineHealthLake(scale: number) {
   return {
     api,
     client,
-    add(jobId: string, timeline: JobTimeline, startMs: number): void {
-      jobs.set(jobId, { timeline, startMs, describes: 0, lists: 0 });
+    add(jobId: string, timeline: JobTimeline, startMs: number, events?: JobEvents): void {
+      const job: FakeJob = { timeline, startMs, describes: 0, lists: 0 };
+      jobs.set(jobId, job);
+      if (!events) return;
+      const record: JobRecord = {
+        kind: 'import',
+        jobId,
+        datastoreId: DATASTORE,
+        status: 'SUBMITTED',
+        submitTimeMs: startMs,
+        inputS3Uri: INPUT_S3_URI,
+        outputS3Uri: 's3://bench-out/out',
+        kmsKeyId: 'alias/bench',
+        dataAccessRoleArn: 'arn:aws:iam::123456789012:role/bench',
+        requestFingerprint: jobId,
+        restarts: 0,
+      };
+      events.jobCreated(record);
+      at(startMs + timeline.submittedMs / scale, () => {
+        record.status = 'IN_PROGRESS';
+        events.jobChanged(record);
+      });
+      at(endMs(job), () => {
+        record.status = 'COMPLETED';
+        record.endTimeMs = endMs(job);
+        events.jobChanged(record);
+      });
+    },
+    /** Cancels status-change events not yet due. */
+    stop(): void {
+      for (const timer of timers) clearTimeout(timer);
+      timers.clear();
     },
     job: (jobId: string) => jobs.get(jobId)!,
     endMs: (jobId: string) => endMs(jobs.get(jobId)!),
@@ -354,6 +426,9 @@ export async function runPollingBench(options: PollingOptions): Promise<unknown>
   const meters = new Map<string, Meter>();
   const taskQueue = `bench-polling-${Date.now()}`;
   const runId = Date.now().toString(36);
+  const push = names.some((name) => EVENT_STRATEGIES.has(name))
+    ? await startEventPath(local.env.client)
+    : undefined;
   try {
     const worker = await Worker.create({
       connection: local.env.nativeConnection,
@@ -371,7 +446,7 @@ export async function runPollingBench(options: PollingOptions): Promise<unknown>
     const cases = names.flatMap((name) =>
       timelines.map((timeline, index) => {
         const jobId = `${name}-${index}`;
-        fake.add(jobId, timeline, startMs);
+        fake.add(jobId, timeline, startMs, EVENT_STRATEGIES.has(name) ? push?.events : undefined);
         return { name, jobId, timeline, workflowId: `${taskQueue}-${runId}-${jobId}` };
       }),
     );
@@ -432,6 +507,7 @@ export async function runPollingBench(options: PollingOptions): Promise<unknown>
         }),
       ),
     );
+    const relayStats = await push?.stop();
     const strategies: Record<string, { all: PollingFigures; atLeast60Min: PollingFigures }> = {};
     for (const name of names) {
       const mine = samples.filter((s) => s.name === name).map((s) => s.sample);
@@ -473,7 +549,17 @@ export async function runPollingBench(options: PollingOptions): Promise<unknown>
       sdkWaiterDelayMs: SDK_WAITER_DELAY_S * 1000,
       wallMs: Date.now() - startMs,
       strategies: Object.fromEntries(
-        Object.entries(strategies).map(([n, s]) => [n, { ...s.all, atLeast60Min: s.atLeast60Min }]),
+        Object.entries(strategies).map(([n, s]) => [
+          n,
+          {
+            ...s.all,
+            atLeast60Min: s.atLeast60Min,
+            // The relay's own counters (its visibility queries are Temporal calls, not HealthLake's).
+            ...(EVENT_STRATEGIES.has(n) && relayStats
+              ? { relay: { ...relayStats, lookupsPerJob: relayStats.lookups / timelines.length } }
+              : {}),
+          },
+        ]),
       ),
       ratios,
     };
@@ -484,7 +570,62 @@ export async function runPollingBench(options: PollingOptions): Promise<unknown>
     console.log(`written: ${options.out}`);
     return result;
   } finally {
+    fake.stop();
+    await push?.stop();
     await local.teardown();
+  }
+}
+
+/**
+ * HealthLake's job events on the real path: moto's SQS (the moto server serves SQS on its S3
+ * port), the emulator's publisher (its envelope builder and sender) filled by the fake's status
+ * changes, and ONE relay (client/event-relay.ts) turning them into signals. The relay's waits
+ * (long poll, redelivery of an event that came before its import was searchable) are real time,
+ * not scaled.
+ */
+async function startEventPath(client: Client) {
+  const moto = await startS3Server();
+  const sqs = localSqsClient(moto.endpoint);
+  const abort = new AbortController();
+  try {
+    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'bench-healthlake-events' }));
+    const events = createJobEvents({
+      queueUrl: QueueUrl!,
+      region: 'us-east-1',
+      accountId: '123456789012',
+      nowMs: Date.now,
+      sqs,
+      onError: (message) => console.error(message),
+    });
+    const relay = createHealthLakeEventRelay({
+      sqs,
+      queueUrl: QueueUrl!,
+      client,
+      waitTimeSeconds: 1,
+      retryDelaySeconds: 1,
+      logger: { info: () => undefined, warn: (message) => console.error(`relay: ${message}`) },
+    });
+    const running = relay.run(abort.signal);
+    let stopped: Promise<RelayStats> | undefined;
+    return {
+      events,
+      /** Stops the relay (after its long poll in flight), the publisher and moto; once. */
+      stop(): Promise<RelayStats> {
+        stopped ??= (async () => {
+          abort.abort();
+          await running;
+          await events.stop();
+          sqs.destroy();
+          await moto.stop();
+          return relay.stats();
+        })();
+        return stopped;
+      },
+    };
+  } catch (err) {
+    sqs.destroy();
+    await moto.stop();
+    throw err;
   }
 }
 
