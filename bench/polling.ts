@@ -132,9 +132,10 @@ export const POLLING_STRATEGIES: Record<string, PollingStrategy> = {
   // EventBridge envelope to moto SQS, the real relay signals the import (see runPollingBench).
   [PUSH_STRATEGY]: (ctx) =>
     runWorkflow(ctx, 'fhirImportWorkflow', { ...ourInput(ctx, true), pollPolicy: pushPolicy(ctx) }),
-  // The same without a known total: the safety net backs off (with a total, the ETA schedule's
-  // 10-min progress Describes go on under events; see bench/README.md).
-  [`${PUSH_STRATEGY}-no-total`]: (ctx) =>
+  // temporal-healthlake-push without a known total: the safety net backs off (with a total, the
+  // ETA schedule's 10-min progress Describes go on under events; see bench/README.md). A short
+  // name: job ids are `<strategy>-<index>`, and an existing job id has at most 32 characters.
+  'push-no-total': (ctx) =>
     runWorkflow(ctx, 'fhirImportWorkflow', { ...ourInput(ctx, false), pollPolicy: pushPolicy(ctx) }),
   'sdk-waiter': (ctx) =>
     runWorkflow(ctx, 'sdkWaiterWait', {
@@ -178,7 +179,7 @@ interface FakeJob {
 }
 
 /** Strategies whose jobs send HealthLake's job events (to moto SQS, read by the real relay). */
-const EVENT_STRATEGIES: ReadonlySet<string> = new Set([PUSH_STRATEGY, `${PUSH_STRATEGY}-no-total`]);
+const EVENT_STRATEGIES: ReadonlySet<string> = new Set([PUSH_STRATEGY, 'push-no-total']);
 
 /**
  * The in-process fake HealthLake: scaled timelines, per-job call counters. A job added with
