@@ -532,12 +532,22 @@ export async function runPollingBench(options: PollingOptions): Promise<unknown>
       ),
     );
     const relayStats = await push?.stop();
-    const strategies: Record<string, { all: PollingFigures; atLeast60Min: PollingFigures }> = {};
+    const strategies: Record<
+      string,
+      { all: PollingFigures; atLeast60Min: PollingFigures; perJob: readonly unknown[] }
+    > = {};
     for (const name of names) {
       const mine = samples.filter((s) => s.name === name).map((s) => s.sample);
       strategies[name] = {
         all: figures(mine),
         atLeast60Min: figures(mine.filter((s) => s.nominalMinutes >= 60)),
+        // Per job length (the targets hold "at every job length").
+        perJob: mine.map((s) => ({
+          minutes: s.nominalMinutes,
+          describeCalls: s.describeCalls,
+          detectionLatencyMs: Math.round(s.detectionLatencyMs),
+          detectionLatencyWallMs: s.detectionLatencyWallMs,
+        })),
       };
     }
     const waiter = strategies['sdk-waiter'];
@@ -573,7 +583,10 @@ export async function runPollingBench(options: PollingOptions): Promise<unknown>
       sdkWaiterDelayMs: SDK_WAITER_DELAY_S * 1000,
       wallMs: Date.now() - startMs,
       strategies: Object.fromEntries(
-        Object.entries(strategies).map(([n, s]) => [n, { ...s.all, atLeast60Min: s.atLeast60Min }]),
+        Object.entries(strategies).map(([n, s]) => [
+          n,
+          { ...s.all, atLeast60Min: s.atLeast60Min, perJob: s.perJob },
+        ]),
       ),
       ratios,
       // The one relay's counters, over every job of the event strategies: its visibility queries
