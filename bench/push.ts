@@ -4,8 +4,9 @@
 // after the job ended the import knew (detection latency, wall ms), and the Describe and List
 // calls HealthLake answered for it (counted at the client, so a cancelled wait's Describe counts).
 //   npx tsx bench/push.ts [--quick] [--json out.json]
-// As a library: `measurePush({ jobLengthsMs, timeScale, events })` → one row per job; the polling
-// benchmark plugs it in as strategy `temporal-healthlake-push`.
+// As a library: `measurePush({ jobLengthsMs, timeScale, events })` → one row per job. The polling
+// benchmark's strategy `temporal-healthlake-push` (bench/polling.ts) runs the same event path on
+// that bench's fake jobs instead, beside the other strategies.
 import { HealthLake } from '@aws-sdk/client-healthlake';
 import { CreateFHIRDatastoreCommand } from '@aws-sdk/client-healthlake';
 import { writeFileSync } from 'node:fs';
