@@ -65,8 +65,9 @@ describe('worker/main.ts metrics', () => {
       const ready = await worker.line('healthlake worker ready:');
       assert.ok(ready.endsWith(` metrics http://${bind}/metrics`), ready);
       stack.local.emulator.resetCounters();
-      // Half the Describe calls are throttled: the worker's count must match the emulator's.
-      stack.local.emulator.faults.set('DescribeFHIRImportJob', { throttleRate: 0.5 });
+      // Every Describe call is throttled until the emulator has counted two throttles (a fixed rate
+      // below 1 left a run with no throttle at all): the worker's counts must match the emulator's.
+      stack.local.emulator.faults.set('DescribeFHIRImportJob', { throttleRate: 1 });
       const handle = await startFhirImport(stack.temporal.env.client, {
         callerKey: taskQueue,
         taskQueue,
@@ -80,11 +81,16 @@ describe('worker/main.ts metrics', () => {
         { stepMs: 10 },
       );
       assert.equal(stack.local.emulator.jobs.hang(job!.jobId), true);
+      await waitFor(
+        () => stack.local.emulator.counters().DescribeFHIRImportJob?.throttled ?? 0,
+        (throttled) => throttled >= 2,
+        'two throttled Describe calls',
+      );
+      stack.local.emulator.faults.clear();
       await waitFor(scrape, (s) => total(s, 'healthlake_imports_waiting') === 1, 'imports waiting = 1');
       assert.equal(stack.local.emulator.jobs.release(job!.jobId), true);
       const result = await handle.result();
       assert.equal(result.status, 'COMPLETED');
-      stack.local.emulator.faults.clear();
 
       const samples = await waitFor(
         scrape,
@@ -97,7 +103,7 @@ describe('worker/main.ts metrics', () => {
       const api = (operation: string, outcome: string) =>
         total(samples, 'healthlake_api_requests_total', { operation, outcome });
       const describe = counters.DescribeFHIRImportJob!;
-      assert.ok(describe.throttled > 0, `the emulator throttled ${describe.throttled} Describe calls`);
+      assert.ok(describe.throttled >= 2, `the emulator throttled ${describe.throttled} Describe calls`);
       assert.deepEqual(
         {
           describeOk: api('DescribeFHIRImportJob', 'ok'),
