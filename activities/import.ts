@@ -25,7 +25,8 @@ import {
 import { awsErrorToFailure, classifyAwsError } from './aws-errors';
 import type { HealthLakeImportApi } from './healthlake-api';
 import { runHybridWait, stillRunningFailure, stillRunningMessage } from './job-wait';
-import type { ImportListCoalescer } from './list-coalescer';
+import type { ImportJobOwner, ImportListCoalescer } from './list-coalescer';
+import { healthLakeJobEventSignal } from '../workflows/job-events';
 
 /** Dependencies of {@link createHealthLakeActivities}. */
 export interface HealthLakeActivityDeps {
@@ -368,7 +369,8 @@ export function createHealthLakeActivities(deps: HealthLakeActivityDeps) {
 
   /** The wait's poll: a shared List of the data store when coalescing, else one Describe. */
   async function pollJob(datastoreId: string, jobId: string): Promise<ImportJobProperties> {
-    if (deps.listCoalescer) return deps.listCoalescer.describe(datastoreId, jobId, signal());
+    if (deps.listCoalescer)
+      return deps.listCoalescer.describe(datastoreId, jobId, signal(), currentImportOwner());
     return describeOrThrow(datastoreId, jobId);
   }
 
@@ -708,3 +710,30 @@ function stillRunning(
 
 /** The activities object, for `proxyActivities<HealthLakeActivities>()` in workflow code. */
 export type HealthLakeActivities = ReturnType<typeof createHealthLakeActivities>;
+
+/**
+ * The import whose activity is running, as the List coalescer remembers it: the workflow id and
+ * the worker's own client (`Context.client`), which sends it `healthLakeJobEventSignal` when a
+ * later List shows the job ended. None outside an activity (a script or a unit test without one).
+ */
+function currentImportOwner(): ImportJobOwner | undefined {
+  let ctx: Context;
+  try {
+    ctx = Context.current();
+  } catch {
+    return undefined;
+  }
+  // A standalone activity (started by a client, not a workflow) has no import to tell.
+  const workflowId = ctx.info.workflowExecution?.workflowId;
+  if (workflowId === undefined) return undefined;
+  let client: Context['client'];
+  try {
+    client = ctx.client;
+  } catch {
+    return undefined; // a MockActivityEnvironment without a client
+  }
+  return {
+    workflowId,
+    notify: (event) => client.workflow.getHandle(workflowId).signal(healthLakeJobEventSignal, event),
+  };
+}

@@ -11,7 +11,18 @@
 // import's own wait, backoff, heartbeat and deadline, and falls back to a Describe for any job a
 // List did not return. Its limit: it coalesces within one process (N API workers make up to N
 // Lists per store per window), which `maxAgeMs` bounds.
+//
+// Ended jobs wake their imports: a List shows every job of the store, so it sees a job end that
+// no poll of that job asked about (its wait is handed back to the server for a minute while the
+// job sat QUEUED, and the job ran in seconds). For every job whose import polled through this
+// process before (the owner is remembered from the poll), the first List that shows it ended
+// sends the import the same `healthLakeJobEventSignal` HealthLake's own events send through the
+// relay: the wait wakes at once and describes once. So detection at scale is one List cycle of
+// the store, not the ended job's own backoff (issue 9: p50 86 s at 2,000 imports without it), and
+// it costs no HealthLake call beyond the Lists that polls make anyway.
 import type { ImportJobProperties } from '@aws-sdk/client-healthlake';
+import type { HealthLakeJobEvent } from '../workflows/job-events';
+import { isTerminalImportStatus } from '../workflows/import-status';
 import type { HealthLakeImportApi } from './healthlake-api';
 
 /** Options of {@link createImportListCoalescer}. */
@@ -32,6 +43,11 @@ export interface ImportListCoalescerOptions {
   readonly maxPages?: number;
   /** Epoch ms. @default Date.now */
   readonly clock?: () => number;
+  /**
+   * Owners remembered (job id → the import that polls it), oldest dropped first. One entry per
+   * waiting import; an ended job's entry goes once its import was told. @default 50_000
+   */
+  readonly maxOwners?: number;
 }
 
 /** Calls the coalescer made and polls it answered (for the bench and tests). */
@@ -42,12 +58,34 @@ export interface ImportListCoalescerStats {
   describeCalls: number;
   /** Polls answered (from a List or a fallback Describe). */
   answered: number;
+  /** Imports told by signal that a List showed their job ended (no poll of theirs was waiting). */
+  endsSignalled: number;
+  /** Such signals the server refused (the import had closed, or the server was unreachable). */
+  endSignalsFailed: number;
+}
+
+/**
+ * The import that polls a job: who to tell when a List shows the job ended while that import's
+ * wait was not asking (activities/import.ts passes the activity's workflow and its client).
+ */
+export interface ImportJobOwner {
+  readonly workflowId: string;
+  /** Sends the import `healthLakeJobEventSignal` with `event`. */
+  notify(event: HealthLakeJobEvent): Promise<void>;
 }
 
 /** Describes import jobs by data store through shared List calls. */
 export interface ImportListCoalescer {
-  /** The job as the latest List of its data store saw it; SDK errors are thrown as they are. */
-  describe(datastoreId: string, jobId: string, signal?: AbortSignal): Promise<ImportJobProperties>;
+  /**
+   * The job as the latest List of its data store saw it; SDK errors are thrown as they are.
+   * `owner` is remembered, so a later List that shows the job ended tells that import at once.
+   */
+  describe(
+    datastoreId: string,
+    jobId: string,
+    signal?: AbortSignal,
+    owner?: ImportJobOwner,
+  ): Promise<ImportJobProperties>;
   readonly stats: ImportListCoalescerStats;
 }
 
@@ -83,8 +121,49 @@ export function createImportListCoalescer(
   const pageSize = options.pageSize ?? 500;
   const maxPages = options.maxPages ?? 3;
   const clock = options.clock ?? Date.now;
+  const maxOwners = options.maxOwners ?? 50_000;
   const stores = new Map<string, StoreState>();
-  const stats: ImportListCoalescerStats = { listCalls: 0, describeCalls: 0, answered: 0 };
+  const stats: ImportListCoalescerStats = {
+    listCalls: 0,
+    describeCalls: 0,
+    answered: 0,
+    endsSignalled: 0,
+    endSignalsFailed: 0,
+  };
+  /** Job id → the import polling it (insertion order = age, for the bound). */
+  const owners = new Map<string, { readonly datastoreId: string; readonly owner: ImportJobOwner }>();
+  const remember = (datastoreId: string, jobId: string, owner: ImportJobOwner): void => {
+    owners.delete(jobId);
+    owners.set(jobId, { datastoreId, owner });
+    if (owners.size > maxOwners) owners.delete(owners.keys().next().value!);
+  };
+
+  /**
+   * Tells the import of every remembered job this List shows ended, except the jobs whose polls
+   * it answers (their waits return the end themselves). Once per job: the entry goes.
+   */
+  function signalEnded(datastoreId: string, jobs: Map<string, ImportJobProperties>, answered: Set<string>) {
+    for (const [jobId, job] of jobs) {
+      const entry = owners.get(jobId);
+      if (entry === undefined || entry.datastoreId !== datastoreId) continue;
+      const status = job.JobStatus;
+      if (status === undefined || !isTerminalImportStatus(status)) continue;
+      owners.delete(jobId);
+      if (answered.has(jobId)) continue;
+      const event: HealthLakeJobEvent = {
+        datastoreId,
+        jobId,
+        status,
+        // Stable per job and status: a second List (or worker) sending it again is a duplicate.
+        eventId: `list:${jobId}:${status}`,
+        time: new Date(job.EndTime ?? clock()).toISOString(),
+      };
+      entry.owner.notify(event).then(
+        () => void stats.endsSignalled++,
+        () => void stats.endSignalsFailed++,
+      );
+    }
+  }
 
   async function describeOne(datastoreId: string, jobId: string): Promise<ImportJobProperties> {
     stats.describeCalls++;
@@ -127,6 +206,7 @@ export function createImportListCoalescer(
     }
     state.inflight = undefined;
     state.last = { atMs: clock(), jobs };
+    signalEnded(datastoreId, jobs, new Set(waiters.map((w) => w.jobId)));
     for (const waiter of waiters) {
       const job = jobs.get(waiter.jobId);
       if (job) {
@@ -147,7 +227,8 @@ export function createImportListCoalescer(
 
   return {
     stats,
-    describe(datastoreId, jobId, signal) {
+    describe(datastoreId, jobId, signal, owner) {
+      if (owner) remember(datastoreId, jobId, owner);
       const state: StoreState = stores.get(datastoreId) ?? {};
       stores.set(datastoreId, state);
       const fresh = state.last !== undefined && clock() - state.last.atMs < maxAgeMs;

@@ -17,8 +17,11 @@ import {
 import { generateFhirData, writeFhirDataToS3 } from '../emulator/fhir/generate';
 import { ensureBucket } from '../emulator/s3';
 import { startLocalHealthLake, waitForDatastore, type LocalHealthLake } from '../emulator/testing';
+import type { ImportJobOwner } from '../activities/list-coalescer';
+import type { HealthLakeJobEvent } from '../workflows/job-events';
 import { ZERO_COUNTS } from '../workflows/poll-policy';
 import { DEFAULT_POLL_POLICY, type ImportJobStatus } from '../workflows/types';
+import { waitFor } from './helpers/wait-for';
 
 const BUCKET = 'coalesce-tests';
 const N = 12;
@@ -112,7 +115,13 @@ describe('List coalescing (one List per data store)', () => {
     const first = await pollAll(act, jobIds);
     assert.deepEqual(first, Array<string>(N).fill('ImportJobStillRunning'));
     assert.deepEqual(calls(), { list: 1, describe: 0 });
-    assert.deepEqual(coalescer.stats, { listCalls: 1, describeCalls: 0, answered: N });
+    assert.deepEqual(coalescer.stats, {
+      listCalls: 1,
+      describeCalls: 0,
+      answered: N,
+      endsSignalled: 0,
+      endSignalsFailed: 0,
+    });
 
     // Within maxAgeMs the List answers again without a call.
     const again = await pollAll(act, jobIds);
@@ -146,7 +155,13 @@ describe('List coalescing (one List per data store)', () => {
     assert.deepEqual(await early, Array<string>(3).fill('ImportJobStillRunning'));
     assert.deepEqual(await late, Array<string>(3).fill('ImportJobStillRunning'));
     assert.deepEqual(calls(), { list: 1, describe: 0 });
-    assert.deepEqual(coalescer.stats, { listCalls: 1, describeCalls: 0, answered: 6 });
+    assert.deepEqual(coalescer.stats, {
+      listCalls: 1,
+      describeCalls: 0,
+      answered: 6,
+      endsSignalled: 0,
+      endSignalsFailed: 0,
+    });
   });
 
   it('a job the List did not return is described; a status change returns to the workflow', async () => {
@@ -185,5 +200,57 @@ describe('List coalescing (one List per data store)', () => {
     assert.equal(snapshot.progress.status, statusOf(jobIds[1]!));
     assert.notEqual(snapshot.progress.status, 'SUBMITTED');
     assert.deepEqual(calls(), { list: 1, describe: 0 });
+  });
+  it('a List that shows an ended job tells its owner once; not the job it answers, not unknown jobs', async () => {
+    const api = healthLakeImportApi(local.healthLake);
+    const coalescer = createImportListCoalescer(api, { windowMs: 10, maxAgeMs: 0 });
+    const told: HealthLakeJobEvent[] = [];
+    const owner = (workflowId: string): ImportJobOwner => ({
+      workflowId,
+      notify: async (event) => void told.push(event),
+    });
+    // Owners of the running job (ends first) and of the next one, remembered through their polls.
+    const [running, next, third] = [jobIds[0]!, jobIds[1]!, jobIds[2]!];
+    await coalescer.describe(datastoreId, running, undefined, owner('import-running'));
+    await coalescer.describe(datastoreId, next, undefined, owner('import-next'));
+    local.emulator.jobs.release(running);
+    await waitFor(
+      () => statusOf(running),
+      (status) => status === 'COMPLETED',
+      'the running job to complete',
+    );
+    // A List made for the third job's poll shows the first one ended: its import is told.
+    await coalescer.describe(datastoreId, third);
+    assert.deepEqual(told, [
+      {
+        datastoreId,
+        jobId: running,
+        status: 'COMPLETED',
+        eventId: `list:${running}:COMPLETED`,
+        time: told[0]!.time,
+      },
+    ]);
+    const ended = local.emulator.jobs.list().find((j) => j.jobId === running)!;
+    assert.equal(Date.parse(told[0]!.time), ended.endTimeMs);
+    // Once per job: the next List shows it ended again and tells nobody.
+    await coalescer.describe(datastoreId, third);
+    assert.equal(told.length, 1);
+
+    // A job whose own poll the List answers is not told (its wait returns the end itself).
+    local.emulator.jobs.release(next);
+    await waitFor(
+      () => statusOf(next),
+      (status) => status === 'COMPLETED',
+      'the next job to complete',
+    );
+    const seen = await coalescer.describe(datastoreId, next, undefined, owner('import-next'));
+    assert.equal(seen.JobStatus, 'COMPLETED');
+    await coalescer.describe(datastoreId, third);
+    assert.equal(told.length, 1);
+    await new Promise((ok) => setImmediate(ok)); // the notify promises have settled
+    assert.deepEqual(
+      { signalled: coalescer.stats.endsSignalled, failed: coalescer.stats.endSignalsFailed },
+      { signalled: 1, failed: 0 },
+    );
   });
 });
