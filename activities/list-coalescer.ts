@@ -21,6 +21,7 @@
 // the store, not the ended job's own backoff (issue 9: p50 86 s at 2,000 imports without it), and
 // it costs no HealthLake call beyond the Lists that polls make anyway.
 import type { ImportJobProperties } from '@aws-sdk/client-healthlake';
+import { WorkflowNotFoundError } from '@temporalio/common';
 import type { HealthLakeJobEvent } from '../workflows/job-events';
 import { isTerminalImportStatus } from '../workflows/import-status';
 import type { HealthLakeImportApi } from './healthlake-api';
@@ -60,7 +61,9 @@ export interface ImportListCoalescerStats {
   answered: number;
   /** Imports told by signal that a List showed their job ended (no poll of theirs was waiting). */
   endsSignalled: number;
-  /** Such signals the server refused (the import had closed, or the server was unreachable). */
+  /** Such signals to an import that had closed meanwhile (its own poll, or another worker, told it first). */
+  endSignalsToClosed: number;
+  /** Such signals that failed otherwise (the server unreachable): the import's own poll finds the end. */
   endSignalsFailed: number;
 }
 
@@ -128,6 +131,7 @@ export function createImportListCoalescer(
     describeCalls: 0,
     answered: 0,
     endsSignalled: 0,
+    endSignalsToClosed: 0,
     endSignalsFailed: 0,
   };
   /** Job id → the import polling it (insertion order = age, for the bound). */
@@ -160,7 +164,8 @@ export function createImportListCoalescer(
       };
       entry.owner.notify(event).then(
         () => void stats.endsSignalled++,
-        () => void stats.endSignalsFailed++,
+        (err: unknown) =>
+          void (err instanceof WorkflowNotFoundError ? stats.endSignalsToClosed++ : stats.endSignalsFailed++),
       );
     }
   }

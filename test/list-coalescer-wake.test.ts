@@ -114,6 +114,7 @@ describe('List coalescing: an ended job wakes its import', () => {
     assert.equal(result.progress.jobEvents?.lastStatus, 'COMPLETED');
     assert.equal(coalescer.stats.endsSignalled - signalledBefore, 1);
     assert.equal(coalescer.stats.endSignalsFailed, 0);
+    assert.equal(coalescer.stats.endSignalsToClosed, 0);
     // The one Describe the wake bought; every poll in between was a List.
     assert.equal(stack.local.emulator.counters().DescribeFHIRImportJob?.calls, 1);
 

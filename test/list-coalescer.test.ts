@@ -120,6 +120,7 @@ describe('List coalescing (one List per data store)', () => {
       describeCalls: 0,
       answered: N,
       endsSignalled: 0,
+      endSignalsToClosed: 0,
       endSignalsFailed: 0,
     });
 
@@ -160,6 +161,7 @@ describe('List coalescing (one List per data store)', () => {
       describeCalls: 0,
       answered: 6,
       endsSignalled: 0,
+      endSignalsToClosed: 0,
       endSignalsFailed: 0,
     });
   });
