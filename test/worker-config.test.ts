@@ -19,6 +19,7 @@ describe('readWorkerConfig', () => {
       namespace: 'default',
       taskQueue: 'healthlake-import',
       apiActivitiesPerSecond: 8,
+      coalesceImportPolls: false,
       apiTaskQueueUnpolledFailAfterMs: 600_000,
       region: 'us-east-1',
       connectTimeoutMs: 30_000,
@@ -66,6 +67,23 @@ describe('readWorkerConfig', () => {
     assert.equal(config.metricsBindAddress, '0.0.0.0:9464');
   });
 
+  it('a call budget per process and coalesced import polls, for hundreds of imports', () => {
+    const config = readWorkerConfig({
+      HEALTHLAKE_CALLS_PER_SECOND: '4.75',
+      HEALTHLAKE_COALESCE_IMPORT_POLLS: 'true',
+      HEALTHLAKE_API_ACTIVITIES_PER_SECOND: '40',
+    });
+    assert.deepEqual(
+      {
+        calls: config.healthLakeCallsPerSecond,
+        coalesce: config.coalesceImportPolls,
+        dispatches: config.apiActivitiesPerSecond,
+      },
+      { calls: 4.75, coalesce: true, dispatches: 40 },
+    );
+    assert.equal(readWorkerConfig({ HEALTHLAKE_COALESCE_IMPORT_POLLS: '0' }).coalesceImportPolls, false);
+  });
+
   it('AWS_PROFILE (or a role) is a credential source: a local endpoint does not get test credentials', () => {
     for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_PROFILE', 'AWS_WEB_IDENTITY_TOKEN_FILE']) {
       const config = readWorkerConfig({ HEALTHLAKE_ENDPOINT: 'http://127.0.0.1:4566', [name]: 'x' });
@@ -90,6 +108,11 @@ describe('readWorkerConfig', () => {
     [
       { HEALTHLAKE_API_ACTIVITIES_PER_SECOND: '0' },
       'HEALTHLAKE_API_ACTIVITIES_PER_SECOND "0" must be a number > 0',
+    ],
+    [{ HEALTHLAKE_CALLS_PER_SECOND: '-1' }, 'HEALTHLAKE_CALLS_PER_SECOND "-1" must be a number > 0'],
+    [
+      { HEALTHLAKE_COALESCE_IMPORT_POLLS: 'yes' },
+      'HEALTHLAKE_COALESCE_IMPORT_POLLS "yes" must be true, false, 1 or 0',
     ],
     [
       { HEALTHLAKE_API_QUEUE_UNPOLLED_FAIL_AFTER_MS: '1.5' },

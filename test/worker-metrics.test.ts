@@ -183,4 +183,41 @@ describe('worker/main.ts metrics', () => {
       assert.equal(exit.code, 0, exit.stderr);
     }
   });
+  it('HEALTHLAKE_COALESCE_IMPORT_POLLS and HEALTHLAKE_CALLS_PER_SECOND: the waits poll by List, no Describe', async () => {
+    const datastoreId = await stack.newDatastore('metrics-coalesced');
+    const data = await stack.land('metrics-coalesced', 2);
+    const taskQueue = uniqueName('metrics-coalesced');
+    const bind = `127.0.0.1:${await freePort()}`;
+    const worker = new WorkerProcess({
+      ...stack.workerProcessEnv(taskQueue),
+      HEALTHLAKE_METRICS_BIND: bind,
+      HEALTHLAKE_COALESCE_IMPORT_POLLS: 'true',
+      HEALTHLAKE_CALLS_PER_SECOND: '50',
+    });
+    try {
+      await worker.line('healthlake worker ready:');
+      stack.local.emulator.resetCounters();
+      const handle = await startFhirImport(stack.temporal.env.client, {
+        callerKey: taskQueue,
+        taskQueue,
+        input: stack.input(datastoreId, 'metrics-coalesced'),
+      });
+      const result = await handle.result();
+      assert.equal(result.status, 'COMPLETED');
+      assert.equal(result.progress.counts.resourcesImported, data.counts.resources);
+      const counters = stack.local.emulator.counters();
+      // The start's one List by job name, then every poll of the wait a List of the data store.
+      assert.equal(counters.DescribeFHIRImportJob, undefined);
+      assert.equal(counters.StartFHIRImportJob!.calls, 1);
+      assert.ok(counters.ListFHIRImportJobs!.calls >= 2, `${counters.ListFHIRImportJobs!.calls} Lists`);
+      const samples = parseMetrics(await (await fetch(`http://${bind}/metrics`)).text());
+      assert.equal(
+        total(samples, 'healthlake_api_requests_total', { operation: 'ListFHIRImportJobs', outcome: 'ok' }),
+        counters.ListFHIRImportJobs!.calls,
+      );
+    } finally {
+      const exit = await worker.stop();
+      assert.equal(exit.code, 0, exit.stderr);
+    }
+  });
 });

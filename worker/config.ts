@@ -55,6 +55,18 @@ export interface WorkerConfig {
   readonly apiTaskQueue?: string;
   /** `HEALTHLAKE_API_ACTIVITIES_PER_SECOND`. @default 8 */
   readonly apiActivitiesPerSecond: number;
+  /**
+   * `HEALTHLAKE_CALLS_PER_SECOND`: HealthLake calls per second this process may make, every
+   * operation together (`HealthLakeWorkerOptions.healthLakeCallsPerSecond`): the account's share
+   * divided by the number of worker processes. @default unlimited (the API queue's rate only)
+   */
+  readonly healthLakeCallsPerSecond?: number;
+  /**
+   * `HEALTHLAKE_COALESCE_IMPORT_POLLS` (`true`/`false`): one List per data store answers every
+   * import waiting on it in this process, and a List that shows a job ended wakes its import
+   * (`HealthLakeWorkerOptions.coalesceImportPolls`). For hundreds of imports. @default false
+   */
+  readonly coalesceImportPolls: boolean;
   /** `HEALTHLAKE_API_QUEUE_UNPOLLED_FAIL_AFTER_MS`: see `HealthLakeWorkerOptions`. @default 600_000 */
   readonly apiTaskQueueUnpolledFailAfterMs: number;
   /** `AWS_REGION`. @default 'us-east-1' */
@@ -190,6 +202,13 @@ export function readWorkerConfig(env: NodeJS.ProcessEnv): WorkerConfig {
   );
   const healthLakeEndpoint = url('HEALTHLAKE_ENDPOINT');
   const s3Endpoint = url('S3_ENDPOINT');
+  const healthLakeCallsPerSecond = optionalNumber('HEALTHLAKE_CALLS_PER_SECOND', false, 0);
+  const coalesceImportPolls = text(
+    'HEALTHLAKE_COALESCE_IMPORT_POLLS',
+    'false',
+    BOOLEAN,
+    'must be true, false, 1 or 0',
+  );
   const maxCachedWorkflows = optionalNumber('HEALTHLAKE_WORKER_MAX_CACHED_WORKFLOWS', true, 0);
   const maxActivities = optionalNumber('HEALTHLAKE_WORKER_MAX_CONCURRENT_ACTIVITIES', true, 1);
   const maxWorkflowTasks = optionalNumber('HEALTHLAKE_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS', true, 2);
@@ -231,6 +250,8 @@ export function readWorkerConfig(env: NodeJS.ProcessEnv): WorkerConfig {
       false,
       0,
     ),
+    ...(healthLakeCallsPerSecond === undefined ? {} : { healthLakeCallsPerSecond }),
+    coalesceImportPolls: coalesceImportPolls === 'true' || coalesceImportPolls === '1',
     apiTaskQueueUnpolledFailAfterMs: number(
       'HEALTHLAKE_API_QUEUE_UNPOLLED_FAIL_AFTER_MS',
       DEFAULT_API_TASK_QUEUE_UNPOLLED_FAIL_AFTER_MS,

@@ -258,6 +258,10 @@ async function serve(
       ...(config.apiTaskQueue === undefined ? {} : { apiTaskQueue: config.apiTaskQueue }),
       apiActivitiesPerSecond: config.apiActivitiesPerSecond,
       apiTaskQueueUnpolledFailAfterMs: config.apiTaskQueueUnpolledFailAfterMs,
+      ...(config.healthLakeCallsPerSecond === undefined
+        ? {}
+        : { healthLakeCallsPerSecond: config.healthLakeCallsPerSecond }),
+      ...(config.coalesceImportPolls ? { coalesceImportPolls: true } : {}),
       healthLakeConfig,
       s3,
       ...(tracing ? { tracing: tracing.options } : {}),
