@@ -128,7 +128,7 @@ export const startCommand: EmulatorCommand = {
         `state: ${values['data-dir'] ?? 'in memory'}; preset: ${values.preset}; control API: ${emulator.url}/_emulator/`,
       );
       if (eventsQueueUrl !== undefined)
-        console.log(`job events (EventBridge envelopes) to SQS ${eventsQueueUrl}`);
+        console.log(`job and data store events (EventBridge envelopes) to SQS ${eventsQueueUrl}`);
       console.log(`${await stop.stopped}: stopping`);
       return 0;
     } catch (err) {
