@@ -2,6 +2,9 @@
 // S3): the envelope AWS delivers to an SQS target, one event per status change of a job or a data
 // store, and the fault knob (drop, delay, duplicate) over the handle and the control API.
 import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
   CreateFHIRDatastoreCommand,
@@ -11,8 +14,13 @@ import {
 } from '@aws-sdk/client-healthlake';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { generateFhirData, writeFhirDataToS3 } from '../emulator/fhir/generate';
-import type { HealthLakeEventEnvelope, HealthLakeJobEventEnvelope } from '../emulator/index';
 import {
+  startEmulator,
+  type HealthLakeEventEnvelope,
+  type HealthLakeJobEventEnvelope,
+} from '../emulator/index';
+import {
+  healthLakeClientFor,
   startLocalHealthLake,
   waitForDatastore,
   waitForExportJob,
@@ -292,6 +300,50 @@ describe('emulator EventBridge events to SQS', () => {
         assert.deepEqual(sinceBefore(before), { sent: 3, dropped: 1 });
       } finally {
         local.emulator.events.setFaults([]);
+      }
+    });
+
+    it('a data store still CREATING when the emulator stops sends Active after the restart, Creating only once', async () => {
+      const options = {
+        preset: 'fast',
+        dataDir: mkdtempSync(join(tmpdir(), 'thl-events-restart-')),
+        s3Endpoint: local.s3Server.endpoint,
+        eventsSqsQueueUrl: local.eventsQueueUrl,
+      } as const;
+      const first = await startEmulator({ ...options, speed: { datastoreCreateMs: 3_600_000 } });
+      const firstClient = healthLakeClientFor(first);
+      const id = (
+        await firstClient.send(
+          new CreateFHIRDatastoreCommand({ DatastoreTypeVersion: 'R4', DatastoreName: 'events-restart' }),
+        )
+      ).DatastoreId!;
+      firstClient.destroy();
+      await first.stop();
+      assert.deepEqual(
+        (await drain<HealthLakeEventEnvelope>()).map((e) => [e['detail-type'], e.detail]),
+        [['Data Store Creating', storeDetail(id, 'events-restart')]],
+      );
+
+      // The create delay is over at once: the restarted lifecycle finishes the transition.
+      const second = await startEmulator({ ...options, speed: { datastoreCreateMs: 0 } });
+      const secondClient = healthLakeClientFor(second);
+      try {
+        await waitForDatastore(secondClient, id);
+        await second.events.flushed();
+        assert.deepEqual(
+          (await drain<HealthLakeEventEnvelope>()).map((e) => [e['detail-type'], e.detail]),
+          [['Data Store Active', storeDetail(id, 'events-restart')]],
+        );
+        assert.deepEqual(second.events.counters(), {
+          sent: 1,
+          dropped: 0,
+          duplicated: 0,
+          delayed: 0,
+          failed: 0,
+        });
+      } finally {
+        secondClient.destroy();
+        await second.stop();
       }
     });
   });
