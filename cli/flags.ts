@@ -1,6 +1,8 @@
 // Flag parsing shared by the commands that read their own argument list after commander has
-// routed to them (emulator, generate-fhir, codec-server): one strict parse and one way to report a
-// wrong flag, so every such mistake is the same one line on stderr and exit 2.
+// routed to them (codec-server, ...): one strict parse and one way to report a wrong flag, so every
+// such mistake is the same one line on stderr and exit 2. healthlake-emulator's commands (emulator,
+// generate-fhir) have the same helpers in emulator/cli/command.ts: neither package imports the
+// other, and this CLI runs without healthlake-emulator installed.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 type FlagOptions = NonNullable<ParseArgsConfig['options']>;

@@ -60,6 +60,8 @@ function example(command: Program, ...lines: string[]): Program {
  * and an unknown one fails here with one line, then the raw arguments go to the command.
  */
 export function buildProgram(rawArgs: readonly string[], setExit: (code: number) => void): Program {
+  // The same conventions as healthlake-emulator's own bin (emulator/cli/main.ts), set up twice on
+  // purpose: this CLI must run without that optional peer installed, and it never imports ours.
   const program = new Program(NAME)
     .description('Run AWS HealthLake FHIR imports as durable Temporal workflows, and operate them.')
     .version(packageVersion(), '-V, --version')

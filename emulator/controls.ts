@@ -51,7 +51,7 @@ export interface EmulatorControls {
   settings(): { speed: SpeedSettings; quotas: QuotaSettings };
   /** Changes knobs on the fly (running jobs pick up speed changes at once). */
   updateSettings(update: SettingsUpdate): void;
-  /** HealthLake's EventBridge job events, sent to an SQS queue (emulator/events.ts). */
+  /** HealthLake's EventBridge job and data store events, sent to an SQS queue (emulator/events.ts). */
   readonly events: {
     /** The queue events go to, or undefined when events are off. */
     readonly queueUrl: string | undefined;

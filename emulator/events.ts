@@ -1,20 +1,20 @@
-// HealthLake's job events, as an EventBridge rule with an SQS target delivers them: each status
-// change of an import or export job becomes one EventBridge envelope (`source: aws.healthlake`,
-// `detail-type: "Import Job Completed"`, ...) sent as the body of one SQS message. Off unless a
-// queue URL is given. A fault knob drops, delays or duplicates events so tests can prove that
-// polling still finds what the events missed.
+// HealthLake's EventBridge events, as an EventBridge rule with an SQS target delivers them: each
+// status change of an import or export job (`detail-type: "Import Job Completed"`, ...) and of a
+// data store (`"Data Store Active"`, ...) becomes one EventBridge envelope (`source:
+// aws.healthlake`) sent as the body of one SQS message. Off unless a queue URL is given. A fault
+// knob drops, delays or duplicates events so tests can prove that polling still finds what the
+// events missed.
 import { randomUUID } from 'node:crypto';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import type { JobStatus } from '@aws-sdk/client-healthlake';
-import type { JobRecord } from './state/records';
+import type { DatastoreStatus, JobStatus } from '@aws-sdk/client-healthlake';
+import type { DatastoreRecord, JobRecord } from './state/records';
 
 /** EventBridge's `source` for HealthLake's own events. */
 export const HEALTHLAKE_EVENT_SOURCE = 'aws.healthlake';
 
 /**
  * The detail-types HealthLake sends to EventBridge for jobs (AWS EventBridge events reference,
- * "AWS HealthLake events"), by job kind and the status the job entered. Data store events
- * (`Data Store Creating`, `Active`, ...) are not emitted by the emulator.
+ * "AWS HealthLake events"), by job kind and the status the job entered.
  */
 export const JOB_EVENT_DETAIL_TYPES = {
   import: {
@@ -36,11 +36,22 @@ export const JOB_EVENT_DETAIL_TYPES = {
 } as const satisfies Record<JobRecord['kind'], Partial<Record<JobStatus, string>>>;
 
 /**
- * One EventBridge event as its SQS target receives it (the message body is this JSON). The
- * documented `detail` fields are `datastoreId`, `jobId`, `submitTime` and `inputDataConfig`; the
- * job's status is only in `detail-type`, and there are no progress counters and no job name.
+ * The detail-types HealthLake sends to EventBridge for data stores (AWS EventBridge events
+ * reference, "AWS HealthLake events"), by the status the data store entered.
  */
-export interface HealthLakeJobEventEnvelope {
+export const DATASTORE_EVENT_DETAIL_TYPES = {
+  CREATING: 'Data Store Creating',
+  CREATE_FAILED: 'Data Store Creation Failed',
+  ACTIVE: 'Data Store Active',
+  DELETING: 'Data Store Deleting',
+  DELETED: 'Data Store Deleted',
+} as const satisfies Record<DatastoreStatus, string>;
+
+/**
+ * One EventBridge event as its SQS target receives it (the message body is this JSON): the
+ * envelope every AWS service event has, around HealthLake's `detail`.
+ */
+export interface HealthLakeEventEnvelopeOf<Detail> {
   readonly version: '0';
   readonly id: string;
   readonly 'detail-type': string;
@@ -51,15 +62,40 @@ export interface HealthLakeJobEventEnvelope {
   readonly region: string;
   /** The data store's ARN. */
   readonly resources: readonly string[];
-  readonly detail: {
-    readonly datastoreId: string;
-    readonly jobId: string;
-    /** ISO 8601. */
-    readonly submitTime: string;
-    /** Import only: where the job reads. */
-    readonly inputDataConfig?: { readonly s3Uri: string };
-  };
+  readonly detail: Detail;
 }
+
+/**
+ * A job event. The documented `detail` fields are `datastoreId`, `jobId`, `submitTime` and
+ * `inputDataConfig`; the job's status is only in `detail-type`, and there are no progress counters
+ * and no job name.
+ */
+export type HealthLakeJobEventEnvelope = HealthLakeEventEnvelopeOf<{
+  readonly datastoreId: string;
+  readonly jobId: string;
+  /** ISO 8601. */
+  readonly submitTime: string;
+  /** Import only: where the job reads. */
+  readonly inputDataConfig?: { readonly s3Uri: string };
+}>;
+
+/**
+ * A data store event. The `detail` fields are the ones EventBridge's schema for HealthLake's data
+ * store events names (`datastoreId`, `datastoreName`, `datastoreTypeVersion`, `datastoreEndpoint`);
+ * the status is only in `detail-type`.
+ */
+export type HealthLakeDatastoreEventEnvelope = HealthLakeEventEnvelopeOf<{
+  readonly datastoreId: string;
+  /** Absent for a data store created without a name. */
+  readonly datastoreName?: string;
+  /** `R4`. */
+  readonly datastoreTypeVersion: string;
+  /** The data store's FHIR endpoint, `https://healthlake.<region>.amazonaws.com/datastore/<id>/r4/`. */
+  readonly datastoreEndpoint: string;
+}>;
+
+/** Any event the emulator sends: a job's or a data store's. */
+export type HealthLakeEventEnvelope = HealthLakeJobEventEnvelope | HealthLakeDatastoreEventEnvelope;
 
 /**
  * A fault rule for events. The first rule whose `detailTypes` match an event decides its fate;
@@ -88,6 +124,7 @@ export interface EventCounters {
   readonly failed: number;
 }
 
+/** The events publisher: job and data store status changes in, SQS messages out. */
 export interface JobEvents {
   /** The queue events go to, or undefined when events are off. */
   readonly queueUrl: string | undefined;
@@ -95,6 +132,8 @@ export interface JobEvents {
   jobCreated(job: JobRecord): void;
   /** A job entered `job.status` (IN_PROGRESS or a terminal status). */
   jobChanged(job: JobRecord): void;
+  /** A data store entered `datastore.status` (every status has its event). */
+  datastoreChanged(datastore: DatastoreRecord): void;
   counters(): EventCounters;
   faults(): readonly EventFaultRule[];
   /** Replaces the fault rules (an empty list: deliver everything). */
@@ -150,14 +189,19 @@ export function checkEventFaultRules(value: unknown): EventFaultRule[] {
 
 const isoSeconds = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
-/** The envelope for `job` entering `status`, or undefined for a status HealthLake sends no event for. */
-export function jobEventEnvelope(
-  job: JobRecord,
-  status: JobStatus,
-  at: { readonly region: string; readonly accountId: string; readonly nowMs: number },
-): HealthLakeJobEventEnvelope | undefined {
-  const detailType = (JOB_EVENT_DETAIL_TYPES[job.kind] as Partial<Record<JobStatus, string>>)[status];
-  if (detailType === undefined) return undefined;
+/** Where and when an event happens: the envelope fields that are not the event's own. */
+export interface EventOrigin {
+  readonly region: string;
+  readonly accountId: string;
+  readonly nowMs: number;
+}
+
+function envelope<Detail>(
+  detailType: string,
+  datastoreId: string,
+  detail: Detail,
+  at: EventOrigin,
+): HealthLakeEventEnvelopeOf<Detail> {
   return {
     version: '0',
     id: randomUUID(),
@@ -166,14 +210,48 @@ export function jobEventEnvelope(
     account: at.accountId,
     time: isoSeconds(at.nowMs),
     region: at.region,
-    resources: [`arn:aws:healthlake:${at.region}:${at.accountId}:datastore/fhir/${job.datastoreId}`],
-    detail: {
+    resources: [`arn:aws:healthlake:${at.region}:${at.accountId}:datastore/fhir/${datastoreId}`],
+    detail,
+  };
+}
+
+/** The envelope for `job` entering `status`, or undefined for a status HealthLake sends no event for. */
+export function jobEventEnvelope(
+  job: JobRecord,
+  status: JobStatus,
+  at: EventOrigin,
+): HealthLakeJobEventEnvelope | undefined {
+  const detailType = (JOB_EVENT_DETAIL_TYPES[job.kind] as Partial<Record<JobStatus, string>>)[status];
+  if (detailType === undefined) return undefined;
+  return envelope(
+    detailType,
+    job.datastoreId,
+    {
       datastoreId: job.datastoreId,
       jobId: job.jobId,
       submitTime: new Date(job.submitTimeMs).toISOString(),
       ...(job.inputS3Uri === undefined ? {} : { inputDataConfig: { s3Uri: job.inputS3Uri } }),
     },
-  };
+    at,
+  );
+}
+
+/** The envelope for `datastore` entering its current status. */
+export function datastoreEventEnvelope(
+  datastore: DatastoreRecord,
+  at: EventOrigin,
+): HealthLakeDatastoreEventEnvelope {
+  return envelope(
+    DATASTORE_EVENT_DETAIL_TYPES[datastore.status],
+    datastore.datastoreId,
+    {
+      datastoreId: datastore.datastoreId,
+      ...(datastore.datastoreName === undefined ? {} : { datastoreName: datastore.datastoreName }),
+      datastoreTypeVersion: datastore.datastoreTypeVersion,
+      datastoreEndpoint: datastore.datastoreEndpoint,
+    },
+    at,
+  );
 }
 
 /** The SQS endpoint for a queue URL: its scheme and host (moto's server, or AWS's regional SQS). */
@@ -198,7 +276,7 @@ export function createJobEvents(options: JobEventsOptions): JobEvents {
     });
   }
 
-  const send = (envelope: HealthLakeJobEventEnvelope): void => {
+  const send = (envelope: HealthLakeEventEnvelope): void => {
     const body = JSON.stringify(envelope);
     const sending = sqs!
       .send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }))
@@ -209,7 +287,7 @@ export function createJobEvents(options: JobEventsOptions): JobEvents {
         (err: unknown) => {
           counts.failed++;
           onError(
-            `emulator: event ${envelope['detail-type']} for job ${envelope.detail.jobId} not sent: ${err instanceof Error ? err.name : 'error'}`,
+            `emulator: event ${envelope['detail-type']} for ${subjectOf(envelope)} not sent: ${err instanceof Error ? err.name : 'error'}`,
           );
         },
       )
@@ -217,9 +295,10 @@ export function createJobEvents(options: JobEventsOptions): JobEvents {
     inFlight.add(sending);
   };
 
-  const emit = (job: JobRecord, status: JobStatus): void => {
+  /** Builds the event only when events are on (`build` returns undefined: no event for that status). */
+  const emit = (build: (at: EventOrigin) => HealthLakeEventEnvelope | undefined): void => {
     if (queueUrl === undefined) return;
-    const envelope = jobEventEnvelope(job, status, { ...options, nowMs: options.nowMs() });
+    const envelope = build({ region: options.region, accountId: options.accountId, nowMs: options.nowMs() });
     if (envelope === undefined) return;
     const rule = rules.find(
       (r) => r.detailTypes === undefined || r.detailTypes.includes(envelope['detail-type']),
@@ -246,10 +325,11 @@ export function createJobEvents(options: JobEventsOptions): JobEvents {
   return {
     queueUrl,
     jobCreated(job) {
-      emit(job, 'SUBMITTED');
-      if (job.status === 'QUEUED') emit(job, 'QUEUED');
+      emit((at) => jobEventEnvelope(job, 'SUBMITTED', at));
+      if (job.status === 'QUEUED') emit((at) => jobEventEnvelope(job, 'QUEUED', at));
     },
-    jobChanged: (job) => emit(job, job.status),
+    jobChanged: (job) => emit((at) => jobEventEnvelope(job, job.status, at)),
+    datastoreChanged: (datastore) => emit((at) => datastoreEventEnvelope(datastore, at)),
     counters: () => ({ ...counts }),
     faults: () => rules,
     setFaults(next) {
@@ -268,6 +348,13 @@ export function createJobEvents(options: JobEventsOptions): JobEvents {
       if (ownClient) sqs?.destroy();
     },
   };
+}
+
+/** What an event is about, for an error message (ids only: never a name, which could carry PHI). */
+function subjectOf(envelope: HealthLakeEventEnvelope): string {
+  return 'jobId' in envelope.detail
+    ? `job ${envelope.detail.jobId}`
+    : `data store ${envelope.detail.datastoreId}`;
 }
 
 function isLocal(queueUrl: string): boolean {

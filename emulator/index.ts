@@ -31,10 +31,14 @@ export { EmulatorStartError, EmulatorStartProblem } from './errors';
 export {
   HEALTHLAKE_EVENT_SOURCE,
   JOB_EVENT_DETAIL_TYPES,
+  DATASTORE_EVENT_DETAIL_TYPES,
   jobEventEnvelope,
+  datastoreEventEnvelope,
   type EventCounters,
   type EventFaultRule,
+  type HealthLakeEventEnvelope,
   type HealthLakeJobEventEnvelope,
+  type HealthLakeDatastoreEventEnvelope,
 } from './events';
 
 export interface EmulatorOptions {
@@ -67,8 +71,8 @@ export interface EmulatorOptions {
   /** Where unexpected internal errors are reported (never resource contents). @default console.error */
   readonly onError?: (message: string) => void;
   /**
-   * Sends HealthLake's EventBridge job events (`Import Job Completed`, ...) as SQS messages to this
-   * queue, the way an EventBridge rule with an SQS target delivers them, e.g. a queue on the moto
+   * Sends HealthLake's EventBridge events (`Import Job Completed`, `Data Store Active`, ...) as SQS
+   * messages to this queue, the way an EventBridge rule with an SQS target delivers them, e.g. a queue on the moto
    * server the emulator uses for S3: `http://127.0.0.1:<port>/123456789012/healthlake-events`.
    * @default none (no events)
    */
@@ -134,7 +138,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     jobEvents,
     checkResourceLine: options.checkResourceLine ?? checkResourceLine,
   });
-  const lifecycle = createDatastoreLifecycle(state, settings, nowMs);
+  const lifecycle = createDatastoreLifecycle(state, settings, nowMs, jobEvents);
   const ctx: ServiceContext = {
     state,
     region,
@@ -145,6 +149,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     nowMs,
     newId: () => randomBytes(16).toString('hex'),
     jobEvents,
+    datastoreEvents: jobEvents,
   };
   const faults = createFaultInjector(options.random ?? Math.random);
   const counters = createCallCounters();

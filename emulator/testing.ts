@@ -45,17 +45,17 @@ export interface LocalHealthLake {
   readonly s3: S3Client;
   /** An SQS client for the same moto server (it serves SQS on the S3 port). */
   readonly sqs: SQSClient;
-  /** The queue the emulator sends job events to, when started with `eventsQueueName`. */
+  /** The queue the emulator sends job and data store events to, when started with `eventsQueueName`. */
   readonly eventsQueueUrl?: string;
   /** Stops the emulator, then the S3 server. */
   stop(): Promise<void>;
 }
 
-/** Options of {@link startLocalHealthLake}: the emulator's, plus a queue for job events. */
+/** Options of {@link startLocalHealthLake}: the emulator's, plus a queue for its events. */
 export interface LocalHealthLakeOptions extends Omit<EmulatorOptions, 's3Endpoint' | 'eventsSqsQueueUrl'> {
   /**
    * Creates this SQS queue on the moto server and has the emulator send HealthLake's EventBridge
-   * job events to it. @default none (no events)
+   * job and data store events to it. @default none (no events)
    */
   readonly eventsQueueName?: string;
 }

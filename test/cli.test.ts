@@ -10,39 +10,22 @@ import { DescribeFHIRImportJobCommand } from '@aws-sdk/client-healthlake';
 import { readImportProgress, startFhirImport } from '../client';
 import type { HealthLakeWorker } from '../worker';
 import type { FhirImportResult } from '../workflows/types';
+import { CLI_MAIN, runCli, type CliRun } from './helpers/cli-process';
 import { FAST_POLL, startImportTestStack, uniqueName, type ImportTestStack } from './helpers/import-env';
 import { waitFor } from './helpers/wait-for';
 
-const MAIN = resolve(__dirname, '..', 'cli', 'main.ts');
 const VERSION = (
   JSON.parse(readFileSync(resolve(__dirname, '..', 'package.json'), 'utf8')) as { version: string }
 ).version;
-
-interface CliRun {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
 
 function lines(text: string): string[] {
   // The SDK's Node-version notice is not ours.
   return text.split('\n').filter((l) => l.trim() !== '' && !l.includes('NODE_OPTIONS'));
 }
 
-function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
-  return new Promise((resolveRun, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, TEMPORAL_ADDRESS: '', TEMPORAL_NAMESPACE: '', ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => resolveRun({ code, stdout, stderr }));
-  });
-}
+/** The CLI run to its end, with no Temporal address or namespace from this environment. */
+const cli = (args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> =>
+  runCli(args, { env: { TEMPORAL_ADDRESS: '', TEMPORAL_NAMESPACE: '', ...env } });
 
 /** Flags a command requires, so a wrong flag is what the parser meets first. */
 const REQUIRED: Record<string, string[]> = {
@@ -381,7 +364,7 @@ describe('temporal-healthlake against a dev server, the emulator and a worker', 
       [
         '--import',
         'tsx',
-        MAIN,
+        CLI_MAIN,
         'worker',
         '--task-queue',
         queue,

@@ -33,6 +33,7 @@ import {
   waitForImportJob,
   type LocalHealthLake,
 } from '../emulator/testing';
+import { expectServiceError } from './helpers/service-error';
 
 const ROLE = 'arn:aws:iam::123456789012:role/HealthLakeImport';
 const KMS = 'alias/healthlake';
@@ -148,14 +149,10 @@ describe('HealthLake operations round-trip through the real SDK', () => {
       { Key: 'env', Value: 'test' },
     ]);
     const unknown = arn.replace(/[0-9a-f]{32}$/, 'f'.repeat(32));
-    await assert.rejects(
+    await expectServiceError(
       healthLake.send(new ListTagsForResourceCommand({ ResourceARN: unknown })),
-      (err: unknown) => {
-        assert.ok(err instanceof HealthLakeServiceException);
-        assert.equal(err.name, 'ResourceNotFoundException');
-        assert.equal(err.message, `Resource ${unknown} does not exist`);
-        return true;
-      },
+      'ResourceNotFoundException',
+      `Resource ${unknown} does not exist`,
     );
   });
 
@@ -168,29 +165,15 @@ describe('HealthLake operations round-trip through the real SDK', () => {
     const first = await healthLake.send(new CreateFHIRDatastoreCommand(request));
     const again = await healthLake.send(new CreateFHIRDatastoreCommand(request));
     assert.equal(again.DatastoreId, first.DatastoreId);
-    await assert.rejects(
+    await expectServiceError(
       healthLake.send(new CreateFHIRDatastoreCommand({ ...request, DatastoreName: 'other' })),
-      (err: unknown) => {
-        assert.ok(err instanceof HealthLakeServiceException);
-        assert.equal(err.name, 'ValidationException');
-        assert.equal(
-          err.message,
-          `Value 'create-token-1' at 'clientToken' failed to satisfy constraint: ClientToken was already used with a different CreateFHIRDatastore request (data store ${first.DatastoreId})`,
-        );
-        return true;
-      },
+      'ValidationException',
+      `Value 'create-token-1' at 'clientToken' failed to satisfy constraint: ClientToken was already used with a different CreateFHIRDatastore request (data store ${first.DatastoreId})`,
     );
-    await assert.rejects(
+    await expectServiceError(
       healthLake.send(new DeleteFHIRDatastoreCommand({ DatastoreId: first.DatastoreId })),
-      (err: unknown) => {
-        assert.ok(err instanceof HealthLakeServiceException);
-        assert.equal(err.name, 'ConflictException');
-        assert.equal(
-          err.message,
-          `Data store ${first.DatastoreId} is CREATING; only an ACTIVE or CREATE_FAILED data store can be deleted`,
-        );
-        return true;
-      },
+      'ConflictException',
+      `Data store ${first.DatastoreId} is CREATING; only an ACTIVE or CREATE_FAILED data store can be deleted`,
     );
     await waitForDatastore(healthLake, first.DatastoreId!);
     await putObjectText(
@@ -208,17 +191,10 @@ describe('HealthLake operations round-trip through the real SDK', () => {
       }),
     );
     local.emulator.jobs.hang(job.JobId!);
-    await assert.rejects(
+    await expectServiceError(
       healthLake.send(new DeleteFHIRDatastoreCommand({ DatastoreId: first.DatastoreId })),
-      (err: unknown) => {
-        assert.ok(err instanceof HealthLakeServiceException);
-        assert.equal(err.name, 'ConflictException');
-        assert.equal(
-          err.message,
-          `Data store ${first.DatastoreId} has 1 unfinished job(s) (${job.JobId}); delete it when they end`,
-        );
-        return true;
-      },
+      'ConflictException',
+      `Data store ${first.DatastoreId} has 1 unfinished job(s) (${job.JobId}); delete it when they end`,
     );
     local.emulator.jobs.release(job.JobId!);
     await waitForImportJob(healthLake, first.DatastoreId!, job.JobId!);

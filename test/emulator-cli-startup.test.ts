@@ -3,18 +3,16 @@
 // started is gone afterwards, whichever way the CLI ends (failure, SIGTERM while starting or
 // running). Processes are found through a marker in their environment, which moto inherits.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { once } from 'node:events';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { startS3Server } from '../emulator/s3-server';
+import { spawnCli, type CliExit, type CliProcess } from './helpers/cli-process';
 import { waitFor } from './helpers/wait-for';
 
-const MAIN = resolve(__dirname, '..', 'cli', 'main.ts');
 const MARKER_VAR = 'THL_CLI_STARTUP_TEST_MARKER';
 /** Generous for a loaded 2-core machine; the failures themselves take about a second. */
 const EXIT_WITHIN_MS = 30_000;
@@ -49,50 +47,25 @@ const motoProcessesWith = (marker: string): number[] =>
     }
   });
 
-interface CliRun {
-  readonly pid: number;
+interface EmulatorCli extends Omit<CliProcess, 'exited'> {
   /** Resolves when the process exits (or is killed after EXIT_WITHIN_MS). */
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; elapsedMs: number }>;
+  readonly exited: Promise<CliExit & { elapsedMs: number }>;
   readonly marker: string;
-  stdout(): string;
-  stderr(): string;
-  kill(signal: NodeJS.Signals): void;
 }
 
-function startCli(args: string[], env: Record<string, string> = {}): CliRun {
+function startCli(args: string[], env: Record<string, string> = {}): EmulatorCli {
   const marker = randomUUID();
   markers.push(marker);
   const startedAt = Date.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'emulator', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const cli = spawnCli(['emulator', ...args], {
     // The SDK's Node-version notice is not ours; without it stderr is exactly what the CLI says.
-    env: {
-      ...process.env,
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-      [MARKER_VAR]: marker,
-      ...env,
-    },
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const hung = setTimeout(() => child.kill('SIGKILL'), EXIT_WITHIN_MS);
-  const exited = once(child, 'close').then(([code, signal]) => {
-    clearTimeout(hung);
-    return {
-      code: code as number | null,
-      signal: signal as NodeJS.Signals | null,
-      elapsedMs: Date.now() - startedAt,
-    };
+    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', [MARKER_VAR]: marker, ...env },
+    killAfterMs: EXIT_WITHIN_MS,
   });
   return {
-    pid: child.pid!,
-    exited,
+    ...cli,
+    exited: cli.exited.then((exit) => ({ ...exit, elapsedMs: Date.now() - startedAt })),
     marker,
-    stdout: () => stdout,
-    stderr: () => stderr,
-    kill: (signal) => child.kill(signal),
   };
 }
 

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { describe, it } from 'node:test';
 import {
@@ -20,12 +20,11 @@ import { generateFhirData, writeFhirDataToS3 } from '../emulator/fhir/generate';
 import { createS3Client } from '../emulator/s3';
 import { startS3Server } from '../emulator/s3-server';
 import { waitForDatastore, waitForImportJob } from '../emulator/testing';
+import { CLI_MAIN, runCli } from './helpers/cli-process';
 
-const MAIN = resolve(__dirname, '..', 'cli', 'main.ts');
-
-/** Starts the CLI and resolves with the process and the URL it printed. */
+/** Starts the CLI and resolves with the process and the URL it printed (its stdout, line by line). */
 async function startCli(args: string[]) {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'emulator', '--port', '0', ...args], {
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI_MAIN, 'emulator', '--port', '0', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
@@ -44,27 +43,12 @@ async function startCli(args: string[]) {
 describe('temporal-healthlake emulator', () => {
   it('prints its 127.0.0.1 URL, serves the SDK, keeps state in --data-dir and exits 0 on SIGTERM', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'thl-cli-'));
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', MAIN, 'emulator', '--port', '0', '--data-dir', dataDir, '--preset', 'fast'],
-      {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
-    const first = (await lines.next()).value as string;
-    const match = /^HealthLake emulator listening on (http:\/\/127\.0\.0\.1:(\d+))$/.exec(first);
-    assert.ok(match, `unexpected first line: ${first}`);
+    const { child, lines, healthLake } = await startCli(['--data-dir', dataDir, '--preset', 'fast']);
     assert.match(
       (await lines.next()).value as string,
       /^S3 endpoint: http:\/\/127\.0\.0\.1:\d+ \(moto, started by the emulator\)$/,
     );
 
-    const healthLake = new HealthLakeClient({
-      endpoint: match[1],
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    });
     await healthLake.send(
       new CreateFHIRDatastoreCommand({ DatastoreName: 'cli', DatastoreTypeVersion: 'R4' }),
     );
@@ -83,12 +67,7 @@ describe('temporal-healthlake emulator', () => {
   });
 
   it('rejects a bad flag with exit code 2 and one line', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'emulator', '--preset', 'slow'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const [code] = (await once(child, 'exit')) as [number | null];
+    const { code, stderr } = await runCli(['emulator', '--preset', 'slow']);
     assert.equal(code, 2);
     // One line from the CLI's parser: the choices, in the order the help lists them.
     assert.equal(

@@ -2,11 +2,9 @@
 // fails at once (exit 2, naming the flag, the value and the rule) instead of running for hours,
 // and a run reports its progress on stderr while stdout stays the one JSON result.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import {
   generateFhirData,
@@ -14,23 +12,16 @@ import {
   MAX_GENERATED_PATIENTS,
   type GenerateFhirProgress,
 } from '../emulator/fhir/generate';
+import { runCli } from './helpers/cli-process';
 
-const MAIN = resolve(__dirname, '..', 'cli', 'main.ts');
 /** Kills a run that does not end; the bound check itself takes milliseconds. */
 const HANG_GUARD_MS = 30_000;
 
 async function generateFhir(args: string[]) {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'generate-fhir', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+  const { code, signal, stdout, stderr } = await runCli(['generate-fhir', ...args], {
+    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    killAfterMs: HANG_GUARD_MS,
   });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const hung = setTimeout(() => child.kill('SIGKILL'), HANG_GUARD_MS);
-  const [code, signal] = (await once(child, 'close')) as [number | null, NodeJS.Signals | null];
-  clearTimeout(hung);
   return { code, signal, stdout, stderrLines: stderr.split('\n').filter((line) => line !== '') };
 }
 

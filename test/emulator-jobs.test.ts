@@ -6,7 +6,6 @@ import { after, before, describe, it } from 'node:test';
 import {
   CreateFHIRDatastoreCommand,
   DeleteFHIRDatastoreCommand,
-  HealthLakeServiceException,
   StartFHIRImportJobCommand,
 } from '@aws-sdk/client-healthlake';
 import { generateFhirData, writeFhirDataToS3 } from '../emulator/fhir/generate';
@@ -17,18 +16,13 @@ import {
   waitForImportJob,
   type LocalHealthLake,
 } from '../emulator/testing';
+import { expectServiceError } from './helpers/service-error';
 
 const ROLE = 'arn:aws:iam::123456789012:role/HealthLakeImport';
 const BUCKET = 'emulator-jobs';
 
-async function expectThrottled(promise: Promise<unknown>, message: string): Promise<void> {
-  await assert.rejects(promise, (err: unknown) => {
-    assert.ok(err instanceof HealthLakeServiceException);
-    assert.equal(err.name, 'ThrottlingException');
-    assert.equal(err.message, message);
-    return true;
-  });
-}
+const expectThrottled = (call: Promise<unknown>, message: string) =>
+  expectServiceError(call, 'ThrottlingException', message);
 
 describe('emulator job knobs and quotas', () => {
   let local: LocalHealthLake;

@@ -9,7 +9,6 @@ import {
   DeleteFHIRDatastoreCommand,
   DescribeFHIRDatastoreCommand,
   DescribeFHIRImportJobCommand,
-  HealthLakeServiceException,
   StartFHIRExportJobCommand,
   StartFHIRImportJobCommand,
   type StartFHIRImportJobCommandInput,
@@ -24,6 +23,7 @@ import {
   waitForImportJob,
   type LocalHealthLake,
 } from '../emulator/testing';
+import { expectServiceError } from './helpers/service-error';
 
 const ROLE = 'arn:aws:iam::123456789012:role/HealthLakeImport';
 const KMS = 'arn:aws:kms:us-east-1:123456789012:key/0e6f6a5e-6c1a-4b9e-9b7e-1d0f0c7c3f11';
@@ -36,18 +36,6 @@ const observation = (id: string): string =>
 async function readText(local: LocalHealthLake, key: string): Promise<string> {
   const object = await local.s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
   return object.Body!.transformToString();
-}
-
-async function expectServiceError(promise: Promise<unknown>, name: string, message: RegExp): Promise<void> {
-  await assert.rejects(promise, (err: unknown) => {
-    assert.ok(
-      err instanceof HealthLakeServiceException,
-      `expected a HealthLakeServiceException, got ${String(err)}`,
-    );
-    assert.equal(err.name, name);
-    assert.match(err.message, message);
-    return true;
-  });
 }
 
 describe('HealthLake emulator through the real SDK', () => {

@@ -3,7 +3,7 @@
 // HealthLake's import detail-types, and cfn-lint (shipped with moto[server]) finds no error or
 // warning. Also the relay's reading of SQS bodies, and the CLI's exit codes for both commands.
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, it } from 'node:test';
@@ -14,8 +14,8 @@ import {
   parseHealthLakeJobEvent,
 } from '../client';
 import { MOTO_SERVER, resolveTool } from '../worker/local-tools';
+import { runCli, type CliRun } from './helpers/cli-process';
 
-const MAIN = resolve(__dirname, '..', 'cli', 'main.ts');
 const OPTIONS = { region: 'eu-west-2', accountId: '210987654321', queueName: 'hl-events' };
 
 /** Runs Python with moto's folder on the path (PyYAML and cfn-lint come with moto[server]). */
@@ -29,20 +29,8 @@ function python(script: string, stdin: string): string {
   });
 }
 
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, NODE_NO_WARNINGS: '1', TEMPORAL_ADDRESS: '127.0.0.1:1' },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => done({ code, stdout, stderr }));
-  });
-}
+const cli = (args: string[]): Promise<CliRun> =>
+  runCli(args, { env: { NODE_NO_WARNINGS: '1', TEMPORAL_ADDRESS: '127.0.0.1:1' } });
 
 describe('events-setup: the CloudFormation for HealthLake job events', () => {
   it('the YAML and the JSON parse to the same template, with the exact event pattern', () => {

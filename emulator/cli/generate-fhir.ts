@@ -1,7 +1,6 @@
 // `healthlake-emulator generate-fhir` (also `temporal-healthlake generate-fhir`): writes deterministic synthetic FHIR R4 NDJSON to a local
 // folder or an S3 prefix and prints the exact counts a later import should report. Progress goes
 // to stderr (every --progress-every patients, and per file written) so stdout stays one JSON.
-import { parseArgs } from 'node:util';
 import {
   generateFhirData,
   GenerateFhirOptionError,
@@ -10,7 +9,17 @@ import {
   type GenerateFhirOptions,
 } from '../fhir/generate';
 import { createS3Client, S3UriError } from '../s3';
-import { checkEndpointFlag, EndpointFlagError, type EmulatorCommand } from './command';
+import {
+  checkEndpointFlag,
+  EndpointFlagError,
+  parseFlags,
+  printUsageError,
+  type EmulatorCommand,
+} from './command';
+
+const PREFIX = 'generate-fhir: ';
+/** Exit code for a problem the user must fix: a flag, an out-of-range count, a bad URI. */
+const EXIT_USAGE = 2;
 
 /** The library's option names as this command's flags, so an error names what the user typed. */
 const FLAG_FOR_OPTION: Partial<Record<keyof GenerateFhirOptions, string>> = {
@@ -23,7 +32,7 @@ const FLAG_FOR_OPTION: Partial<Record<keyof GenerateFhirOptions, string>> = {
 };
 
 const progressLine = (text: string): void => {
-  process.stderr.write(`generate-fhir: ${text}\n`);
+  process.stderr.write(`${PREFIX}${text}\n`);
 };
 
 function numberFlag(name: string, text: string | undefined): number | undefined {
@@ -37,29 +46,20 @@ function numberFlag(name: string, text: string | undefined): number | undefined 
 
 export const generateFhirCommand: EmulatorCommand = {
   async run(args) {
-    let values;
-    try {
-      ({ values } = parseArgs({
-        args,
-        strict: true,
-        options: {
-          patients: { type: 'string' },
-          out: { type: 'string' },
-          'invalid-rate': { type: 'string' },
-          seed: { type: 'string' },
-          's3-endpoint': { type: 'string' },
-          'max-file-bytes': { type: 'string' },
-          'resources-per-file': { type: 'string' },
-          'progress-every': { type: 'string' },
-        },
-      }));
-    } catch (err) {
-      console.error(`generate-fhir: ${err instanceof Error ? err.message : String(err)} (see --help)`);
-      return 2;
-    }
+    const values = parseFlags(PREFIX, args, {
+      patients: { type: 'string' },
+      out: { type: 'string' },
+      'invalid-rate': { type: 'string' },
+      seed: { type: 'string' },
+      's3-endpoint': { type: 'string' },
+      'max-file-bytes': { type: 'string' },
+      'resources-per-file': { type: 'string' },
+      'progress-every': { type: 'string' },
+    });
+    if (values === undefined) return EXIT_USAGE;
     if (values.patients === undefined || values.out === undefined) {
-      console.error(`generate-fhir: --patients and --out are required (see --help)`);
-      return 2;
+      printUsageError(PREFIX, '--patients and --out are required');
+      return EXIT_USAGE;
     }
     try {
       const s3Endpoint = checkEndpointFlag('--s3-endpoint', values['s3-endpoint']);
@@ -93,14 +93,12 @@ export const generateFhirCommand: EmulatorCommand = {
     } catch (err) {
       if (err instanceof GenerateFhirOptionError) {
         const flag = FLAG_FOR_OPTION[err.option as keyof GenerateFhirOptions] ?? err.option;
-        console.error(
-          `generate-fhir: ${new GenerateFhirOptionError(flag, err.value, err.rule).message} (see --help)`,
-        );
-        return 2;
+        printUsageError(PREFIX, new GenerateFhirOptionError(flag, err.value, err.rule).message);
+        return EXIT_USAGE;
       }
       if (err instanceof S3UriError || err instanceof EndpointFlagError) {
-        console.error(`generate-fhir: ${err.message} (see --help)`);
-        return 2;
+        printUsageError(PREFIX, err.message);
+        return EXIT_USAGE;
       }
       throw err;
     }

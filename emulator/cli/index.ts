@@ -29,7 +29,7 @@ export const EMULATOR_CLI_COMMANDS = {
         .option('--s3-endpoint <url>', 'an S3-compatible server (default: start moto)')
         .option(
           '--events-sqs-queue-url <url>',
-          "send HealthLake's EventBridge job events to this SQS queue (default: no events)",
+          "send HealthLake's EventBridge job and data store events to this SQS queue (default: no events)",
         )
         .addOption(
           new Option(

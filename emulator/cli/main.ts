@@ -29,6 +29,8 @@ function packageVersion(): string {
 /** Runs the CLI on `argv` (without node and the script) and resolves with the exit code. */
 export async function runEmulatorCli(argv: readonly string[]): Promise<number> {
   let code = 0;
+  // The same conventions as temporal-healthlake's CLI (its cli/main.ts), set up twice on purpose:
+  // neither package imports the other.
   const program = new Program(NAME)
     .description('A local AWS HealthLake that runs FHIR import and export jobs, for any AWS SDK.')
     .version(packageVersion(), '-V, --version')

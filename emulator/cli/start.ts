@@ -3,16 +3,23 @@
 // must fix (bad flag, busy port, corrupt state) exits 2 with one line, and a moto it started never
 // outlives it: it is stopped on every exit path, signals during start-up included.
 import { constants as osConstants } from 'node:os';
-import { parseArgs } from 'node:util';
 import { EmulatorStartError, PRESETS, startEmulator, type EmulatorHandle, type PresetName } from '../index';
 import { S3ServerStartError, startS3Server, type S3ServerHandle } from '../s3-server';
-import { checkEndpointFlag, EndpointFlagError, type EmulatorCommand } from './command';
+import {
+  checkEndpointFlag,
+  EndpointFlagError,
+  parseFlags,
+  parsePortFlag,
+  printUsageError,
+  type EmulatorCommand,
+} from './command';
 
 /** The port the README and the AWS endpoint examples use (LocalStack's too); `--port 0` picks a free one. */
 export const DEFAULT_PORT = 4566;
 
 /** Exit code for a problem the user must fix: a flag, a busy port, a corrupt state file. */
 const EXIT_USAGE = 2;
+const PREFIX = 'emulator: ';
 
 const isPreset = (value: string): value is PresetName => Object.hasOwn(PRESETS, value);
 
@@ -59,31 +66,20 @@ function startProblem(err: unknown): string | undefined {
 
 export const startCommand: EmulatorCommand = {
   async run(args) {
-    let values;
-    try {
-      ({ values } = parseArgs({
-        args,
-        strict: true,
-        options: {
-          port: { type: 'string', default: String(DEFAULT_PORT) },
-          'data-dir': { type: 'string' },
-          's3-endpoint': { type: 'string' },
-          preset: { type: 'string', default: 'fast' },
-          'events-sqs-queue-url': { type: 'string' },
-        },
-      }));
-    } catch (err) {
-      console.error(`emulator: ${err instanceof Error ? err.message : String(err)} (see --help)`);
-      return EXIT_USAGE;
-    }
-    const port = Number(values.port);
-    if (values.port.trim() === '' || !Number.isInteger(port) || port < 0 || port > 65_535) {
-      console.error(`emulator: --port "${values.port}" must be an integer in 0..65535 (see --help)`);
-      return EXIT_USAGE;
-    }
+    const values = parseFlags(PREFIX, args, {
+      port: { type: 'string', default: String(DEFAULT_PORT) },
+      'data-dir': { type: 'string' },
+      's3-endpoint': { type: 'string' },
+      preset: { type: 'string', default: 'fast' },
+      'events-sqs-queue-url': { type: 'string' },
+    });
+    if (values === undefined) return EXIT_USAGE;
+    const port = parsePortFlag(PREFIX, values.port);
+    if (port === undefined) return EXIT_USAGE;
     if (!isPreset(values.preset)) {
-      console.error(
-        `emulator: --preset "${values.preset}" must be one of ${Object.keys(PRESETS).join(', ')} (see --help)`,
+      printUsageError(
+        PREFIX,
+        `--preset "${values.preset}" must be one of ${Object.keys(PRESETS).join(', ')}`,
       );
       return EXIT_USAGE;
     }
@@ -94,7 +90,7 @@ export const startCommand: EmulatorCommand = {
       eventsQueueUrl = checkEndpointFlag('--events-sqs-queue-url', values['events-sqs-queue-url']);
     } catch (err) {
       if (!(err instanceof EndpointFlagError)) throw err;
-      console.error(`emulator: ${err.message}`);
+      console.error(`${PREFIX}${err.message}`);
       return EXIT_USAGE;
     }
 
@@ -128,7 +124,7 @@ export const startCommand: EmulatorCommand = {
         `state: ${values['data-dir'] ?? 'in memory'}; preset: ${values.preset}; control API: ${emulator.url}/_emulator/`,
       );
       if (eventsQueueUrl !== undefined)
-        console.log(`job events (EventBridge envelopes) to SQS ${eventsQueueUrl}`);
+        console.log(`job and data store events (EventBridge envelopes) to SQS ${eventsQueueUrl}`);
       console.log(`${await stop.stopped}: stopping`);
       return 0;
     } catch (err) {
@@ -139,7 +135,7 @@ export const startCommand: EmulatorCommand = {
       }
       const line = startProblem(err);
       if (line === undefined) throw err;
-      console.error(`emulator: ${line}`);
+      console.error(`${PREFIX}${line}`);
       return EXIT_USAGE;
     } finally {
       await emulator?.stop();

@@ -1,7 +1,7 @@
 // Moves data stores through their transitions on timers: CREATING → ACTIVE after the create
 // delay, DELETING → DELETED (and its resources dropped) after the delete delay. Re-armed from the
-// recorded start of the transition after a restart.
-import type { DatastoreLifecycle, Settings } from '../operations/context';
+// recorded start of the transition after a restart. Each status it sets is published as an event.
+import type { DatastoreEventSink, DatastoreLifecycle, Settings } from '../operations/context';
 import type { DatastoreRecord } from '../state/records';
 import type { StateStore } from '../state/state-store';
 
@@ -27,6 +27,7 @@ export function createDatastoreLifecycle(
   state: StateStore,
   settings: Settings,
   nowMs: () => number,
+  events?: DatastoreEventSink,
 ): DatastoreLifecycleEngine {
   const timers = new Set<NodeJS.Timeout>();
   const createFailures = new Map<string, CreateFailure>();
@@ -46,6 +47,7 @@ export function createDatastoreLifecycle(
     } else return;
     record.statusSinceMs = nowMs();
     state.save();
+    events?.datastoreChanged(record);
   };
   const lifecycle: DatastoreLifecycleEngine = {
     track(record) {

@@ -44,6 +44,8 @@ export interface ServiceContext {
   newId(): string;
   /** Where job status changes go as EventBridge events (emulator/events.ts). @default none */
   readonly jobEvents?: JobEventSink;
+  /** Where data store status changes go as EventBridge events (emulator/events.ts). @default none */
+  readonly datastoreEvents?: DatastoreEventSink;
 }
 
 /** Receives job status changes (the EventBridge events publisher). */
@@ -52,6 +54,12 @@ export interface JobEventSink {
   jobCreated(job: JobRecord): void;
   /** A job entered `job.status` (IN_PROGRESS or a terminal status). */
   jobChanged(job: JobRecord): void;
+}
+
+/** Receives data store status changes (the EventBridge events publisher). */
+export interface DatastoreEventSink {
+  /** A data store entered `datastore.status` (CREATING, ACTIVE, CREATE_FAILED, DELETING, DELETED). */
+  datastoreChanged(datastore: DatastoreRecord): void;
 }
 
 export const toSeconds = (ms: number): number => ms / 1000;

@@ -97,6 +97,7 @@ export function createFHIRDatastore(
   };
   ctx.state.datastores.set(datastoreId, record);
   ctx.state.save();
+  ctx.datastoreEvents?.datastoreChanged(record);
   ctx.lifecycle.track(record);
   return summary(record);
 }
@@ -122,6 +123,7 @@ export function deleteFHIRDatastore(
   record.status = 'DELETING';
   record.statusSinceMs = ctx.nowMs();
   ctx.state.save();
+  ctx.datastoreEvents?.datastoreChanged(record);
   ctx.lifecycle.track(record);
   return summary(record);
 }
