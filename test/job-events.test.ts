@@ -9,6 +9,7 @@ import { temporal as proto } from '@temporalio/proto';
 import { createHealthLakeEventRelay, type HealthLakeEventRelay, type RelayLogger } from '../client';
 import type { HealthLakeWorker } from '../worker';
 import { fhirImportWorkflow } from '../workflows';
+import { healthLakeJobEventSignal } from '../workflows/job-events';
 import {
   progressQuery,
   type FhirImportInput,
@@ -414,5 +415,73 @@ describe('HealthLake job events wake the import (push + poll)', () => {
     }
     assert.equal(second.exitCode, 0, second.stderrText());
     assert.match(second.stderrText(), /relay: stopped; \d+ messages, [1-9]\d* signalled/);
+  });
+
+  it("the In Progress event's time starts the pace clock of the safety-net wait after it", async () => {
+    // No relay, every emulator event dropped: the events are signalled by hand, with a known time.
+    stack.local.emulator.events.setFaults([{ drop: true }]);
+    const datastoreId = await stack.newDatastore('events-pace');
+    await stack.land('events-pace', 3);
+    stack.local.emulator.resetCounters();
+    let started!: Awaited<ReturnType<typeof startImport>>;
+    const held = await holdJob(datastoreId, async () => {
+      started = await startImport(
+        'events-pace',
+        stack.input(datastoreId, 'events-pace', { pollPolicy: SLOW_POLL }),
+      );
+    });
+    const { handle, workflowId } = started;
+    const event = (status: 'IN_PROGRESS' | 'COMPLETED', time: string) => ({
+      datastoreId,
+      jobId: held.jobId,
+      status,
+      eventId: `pace-${status}`,
+      time,
+    });
+    await waitFor(
+      () => historyCounts(workflowId),
+      (counts) => counts.activitiesScheduled === 2,
+      'the first wait (start + wait)',
+    );
+    const inProgressAt = '2026-12-03T10:00:00.000Z';
+    await handle.signal(healthLakeJobEventSignal, event('IN_PROGRESS', inProgressAt));
+    // The wait scheduled on the safety net for IN_PROGRESS (no Describe saw IN_PROGRESS yet).
+    const waitArgs = async () => {
+      const history = await handle.fetchHistory();
+      return (history.events ?? [])
+        .map((e) => e.activityTaskScheduledEventAttributes)
+        .filter((a) => a?.activityType?.name === 'awaitImportJobChange')
+        .map(
+          (a) =>
+            JSON.parse(Buffer.from(a!.input!.payloads![0]!.data!).toString('utf8')) as {
+              knownStatus: string;
+              inProgressSince?: string;
+            },
+        );
+    };
+    const waits = await waitFor(
+      waitArgs,
+      (args) => args.some((a) => a.knownStatus === 'IN_PROGRESS'),
+      'the safety-net wait for IN_PROGRESS',
+    );
+    assert.deepEqual(
+      waits.map((a) => [a.knownStatus, a.inProgressSince]),
+      [
+        ['SUBMITTED', undefined],
+        ['IN_PROGRESS', inProgressAt],
+      ],
+    );
+    assert.equal(describeCalls(), 0);
+    held.release();
+    await waitFor(
+      () => jobsOf(datastoreId)[0]!.status,
+      (status) => status === 'COMPLETED',
+      'the job to end',
+    );
+    await handle.signal(healthLakeJobEventSignal, event('COMPLETED', new Date().toISOString()));
+    const result = await handle.result();
+    assert.equal(result.status, 'COMPLETED');
+    assert.equal(result.progress.jobEvents?.detectedBy, 'event');
+    assert.equal(result.describeCalls, 1);
   });
 });

@@ -216,8 +216,20 @@ async function runImport(rawInput: FhirImportInput): Promise<FhirImportResult> {
   // Registered before the start so an event is never dropped for lack of a handler.
   const eventStatus = new Map<string, ImportJobStatus>();
   const eventCount = new Map<string, number>();
+  // When HealthLake said the job went IN_PROGRESS (the In Progress event's `time`): the wait measures
+  // the pace from it, so the first safety-net Describe already gives an ETA to place the next one
+  // after the expected end (without it the first IN_PROGRESS Describe starts the pace clock and the
+  // safety net spends one more Describe before it has an ETA).
+  const eventInProgressSince = new Map<string, string>();
   setHandler(healthLakeJobEventSignal, (event) => {
     eventCount.set(event.jobId, (eventCount.get(event.jobId) ?? 0) + 1);
+    if (
+      event.status === 'IN_PROGRESS' &&
+      !eventInProgressSince.has(event.jobId) &&
+      Number.isFinite(Date.parse(event.time))
+    ) {
+      eventInProgressSince.set(event.jobId, new Date(Date.parse(event.time)).toISOString());
+    }
     const known = eventStatus.get(event.jobId);
     if (known === undefined || importEventRank(event.status) > importEventRank(known))
       eventStatus.set(event.jobId, event.status);
@@ -411,6 +423,18 @@ async function runImport(rawInput: FhirImportInput): Promise<FhirImportResult> {
     return ended;
   };
 
+  /**
+   * When the job went IN_PROGRESS, for the wait's pace: the last Describe's, or the In Progress
+   * event's time when the event moved the status (no Describe saw IN_PROGRESS yet). An activity
+   * argument, not a command: older histories replay unchanged.
+   */
+  const inProgressSinceArg = (): { inProgressSince?: string } => {
+    const since =
+      last?.inProgressSince ??
+      (progress.status === 'IN_PROGRESS' ? eventInProgressSince.get(jobId) : undefined);
+    return since === undefined ? {} : { inProgressSince: since };
+  };
+
   // 2. Wait for a terminal status, within the deadline and until cancelled.
   const waitScope = new CancellationScope();
   const waiting = waitScope.run(async (): Promise<'done' | 'deadline'> => {
@@ -487,7 +511,7 @@ async function runImport(rawInput: FhirImportInput): Promise<FhirImportResult> {
           lastProgress: progress,
           ...(totalBytes === undefined ? {} : { totalBytes }),
           ...(input.deadlineMs === undefined ? {} : { deadlineMs: input.deadlineMs }),
-          ...(last?.inProgressSince === undefined ? {} : { inProgressSince: last.inProgressSince }),
+          ...inProgressSinceArg(),
         }),
       );
       // Wake on an event that announces the end, or on the first event of a wait polling on the
