@@ -484,4 +484,57 @@ describe('HealthLake job events wake the import (push + poll)', () => {
     assert.equal(result.progress.jobEvents?.detectedBy, 'event');
     assert.equal(result.describeCalls, 1);
   });
+
+  it('an attached import with pollPolicy.awaitFirstEventMs waits for the first event: only the attach Describe before it', async () => {
+    stack.local.emulator.events.setFaults([{ drop: true }]);
+    const datastoreId = await stack.newDatastore('events-attach');
+    await stack.land('events-attach', 3);
+    let existingJobId!: string;
+    const held = await holdJob(datastoreId, async () => {
+      existingJobId = await stack.startJobDirectly(datastoreId, 'events-attach');
+    });
+    stack.local.emulator.resetCounters();
+    const { handle, workflowId } = await startImport(
+      'events-attach',
+      stack.input(datastoreId, 'events-attach', {
+        existingJobId,
+        pollPolicy: { ...SLOW_POLL, awaitFirstEventMs: 120_000 },
+      }),
+    );
+    // Either the first-event timer (this code) or a first wait activity (older code) comes next.
+    const counts = await waitFor(
+      () => historyCounts(workflowId),
+      (c) => c.timers === 1 || c.activitiesScheduled === 2,
+      'the first wait after the attach',
+    );
+    assert.deepEqual([counts.timers, counts.activitiesScheduled], [1, 1]);
+    const event = (status: 'IN_PROGRESS' | 'COMPLETED') => ({
+      datastoreId,
+      jobId: existingJobId,
+      status,
+      eventId: `attach-${status}`,
+      time: new Date().toISOString(),
+    });
+    await handle.signal(healthLakeJobEventSignal, event('IN_PROGRESS'));
+    await waitFor(
+      () => historyCounts(workflowId),
+      (c) => c.activitiesScheduled === 2,
+      'the safety-net wait',
+    );
+    held.release();
+    await waitFor(
+      () => jobsOf(datastoreId)[0]!.status,
+      (status) => status === 'COMPLETED',
+      'the job to end',
+    );
+    await handle.signal(healthLakeJobEventSignal, event('COMPLETED'));
+    const result = await handle.result();
+    assert.equal(result.status, 'COMPLETED');
+    assert.equal(result.progress.jobEvents?.detectedBy, 'event');
+    // The attach Describe and the one the Completed event buys.
+    assert.equal(result.describeCalls, 2);
+    assert.equal(describeCalls(), 2);
+    const closed = await historyCounts(workflowId);
+    assert.deepEqual([closed.timers, closed.activitiesScheduled, closed.cancelRequests], [1, 3, 1]);
+  });
 });
