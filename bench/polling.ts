@@ -28,7 +28,12 @@ import { localSqsClient, startS3Server } from '../emulator/testing';
 import { createLocalTestEnv } from '../worker/dev-server';
 import { createWorkerActivities } from '../worker/index';
 import { DEFAULT_EVENT_SAFETY_NET_DELAY_MS } from '../workflows/job-events';
-import { DEFAULT_POLL_POLICY, importSearchAttributes, type PollPolicy } from '../workflows/types';
+import {
+  DEFAULT_POLL_POLICY,
+  importSearchAttributes,
+  type FhirImportResult,
+  type PollPolicy,
+} from '../workflows/types';
 import { jobStateAt, makeJobTimelines, mean, percentile, type JobTimeline } from './jobs';
 import type { BenchWaitInput, SdkWaiterInput } from './polling-workflows';
 import { PUSH_STRATEGY } from './push';
@@ -109,15 +114,26 @@ function ourInput(ctx: PollingStrategyContext, knownTotal: boolean) {
 }
 
 /**
+ * How long push + poll's first Describe waits for the job's first event, in bench (wall) ms: the
+ * production `initialDelayMs` (5 s), NOT scaled, because what it waits for is the event path (SQS,
+ * the relay's long poll and its redelivery of a Submitted event sent before the import was
+ * searchable, the signal), which runs in real time here. Scaled (42 ms at S = 120) it was shorter
+ * than one relay redelivery (1 s), so every push job paid a first Describe that production (5 s
+ * against ~0.5-2 s for the first event) does not.
+ */
+export const FIRST_EVENT_WAIT_WALL_MS = DEFAULT_POLL_POLICY.initialDelayMs;
+
+/**
  * Push + poll's policy: the bench's scaled policy plus the event settings a caller running the relay
- * sets (as bench/push.ts does): the first Describe waits up to `initialDelayMs` for the job's first
- * event, and while events arrive polling is the safety net (`eventSafetyNetDelayMs`, scaled).
+ * sets (as bench/push.ts does): the first Describe waits up to {@link FIRST_EVENT_WAIT_WALL_MS} for
+ * the job's first event, and while events arrive polling is the safety net
+ * (`eventSafetyNetDelayMs`, scaled like every poll).
  */
 function pushPolicy(ctx: PollingStrategyContext): PollPolicy {
   return {
     ...ctx.policy,
     eventSafetyNetDelayMs: Math.max(1, Math.round(DEFAULT_EVENT_SAFETY_NET_DELAY_MS / ctx.scale)),
-    awaitFirstEventMs: ctx.policy.initialDelayMs,
+    awaitFirstEventMs: FIRST_EVENT_WAIT_WALL_MS,
   };
 }
 
@@ -132,9 +148,9 @@ export const POLLING_STRATEGIES: Record<string, PollingStrategy> = {
   // EventBridge envelope to moto SQS, the real relay signals the import (see runPollingBench).
   [PUSH_STRATEGY]: (ctx) =>
     runWorkflow(ctx, 'fhirImportWorkflow', { ...ourInput(ctx, true), pollPolicy: pushPolicy(ctx) }),
-  // temporal-healthlake-push without a known total: the safety net backs off (with a total, the
-  // ETA schedule's 10-min progress Describes go on under events; see bench/README.md). A short
-  // name: job ids are `<strategy>-<index>`, and an existing job id has at most 32 characters.
+  // temporal-healthlake-push without a known total: the safety net backs off (10, 30, 70 min; with
+  // a total its Describe is placed after the expected end). A short name: job ids are
+  // `<strategy>-<index>`, and an existing job id has at most 32 characters.
   'push-no-total': (ctx) =>
     runWorkflow(ctx, 'fhirImportWorkflow', { ...ourInput(ctx, false), pollPolicy: pushPolicy(ctx) }),
   'sdk-waiter': (ctx) =>
@@ -353,6 +369,8 @@ interface JobSample {
   readonly detectionLatencyMs: number;
   /** The same in bench (wall) ms, unscaled: the event path (SQS, relay, signal) runs in real time. */
   readonly detectionLatencyWallMs: number;
+  /** Event strategies: what found the end (the import's `progress.jobEvents.detectedBy`). */
+  readonly detectedBy?: 'event' | 'poll';
   readonly historyEvents: number;
   readonly billedActions: number;
   readonly workerSlotMs: number;
@@ -367,12 +385,20 @@ export interface PollingFigures {
   readonly detectionLatencyMs: { p50: number; p90: number };
   /** Bench wall ms, not scaled (for the real-time event path; the rest is × scale). */
   readonly detectionLatencyWallMs: { p50: number; p90: number };
+  /**
+   * Event strategies only: jobs whose end the Completed event found, and their detection latency in
+   * wall ms, unscaled. The event path does not depend on the job's length or on the bench's scale
+   * (every step is real time), so this is the figure issue 10's ≤ 2 s target is judged on (plus
+   * EventBridge's own delivery and a real Describe's round trip, which the bench does not have).
+   */
+  readonly eventPath?: { readonly jobs: number; readonly detectionLatencyMs: { p50: number; p90: number } };
   readonly billedActionsPerJob: { p50: number; mean: number; max: number };
   readonly historyEventsPerJob: { max: number };
   readonly workerSlotMsPerJob: { mean: number };
 }
 
 function figures(samples: readonly JobSample[]): PollingFigures {
+  const byEvent = samples.filter((s) => s.detectedBy === 'event').map((s) => s.detectionLatencyWallMs);
   return {
     jobs: samples.length,
     describeCallsPerJob: {
@@ -412,6 +438,17 @@ function figures(samples: readonly JobSample[]): PollingFigures {
         ),
       ),
     },
+    ...(samples.some((s) => s.detectedBy !== undefined)
+      ? {
+          eventPath: {
+            jobs: byEvent.length,
+            detectionLatencyMs: {
+              p50: byEvent.length === 0 ? NaN : Math.round(percentile(byEvent, 50)),
+              p90: byEvent.length === 0 ? NaN : Math.round(percentile(byEvent, 90)),
+            },
+          },
+        }
+      : {}),
     billedActionsPerJob: {
       p50: percentile(
         samples.map((s) => s.billedActions),
@@ -507,6 +544,9 @@ export async function runPollingBench(options: PollingOptions): Promise<unknown>
           const meter = meters.get(c.workflowId) ?? { attempts: 0, heartbeats: 0, slotMs: 0 };
           const job = fake.job(c.jobId);
           const closeMs = description.closeTime?.getTime() ?? Date.now();
+          const detectedBy = EVENT_STRATEGIES.has(c.name)
+            ? ((await handle.result()) as FhirImportResult).progress.jobEvents?.detectedBy
+            : undefined;
           return {
             name: c.name,
             sample: {
@@ -515,6 +555,7 @@ export async function runPollingBench(options: PollingOptions): Promise<unknown>
               listCalls: job.lists,
               detectionLatencyMs: (closeMs - fake.endMs(c.jobId)) * scale,
               detectionLatencyWallMs: closeMs - fake.endMs(c.jobId),
+              ...(detectedBy === undefined ? {} : { detectedBy }),
               historyEvents: events.length,
               // Temporal Cloud actions (at most: the SDK may coalesce heartbeats): the start, each
               // activity attempt, heartbeats, timers, search-attribute upserts, local activities.
@@ -547,6 +588,7 @@ export async function runPollingBench(options: PollingOptions): Promise<unknown>
           describeCalls: s.describeCalls,
           detectionLatencyMs: Math.round(s.detectionLatencyMs),
           detectionLatencyWallMs: s.detectionLatencyWallMs,
+          ...(s.detectedBy === undefined ? {} : { detectedBy: s.detectedBy }),
         })),
       };
     }
@@ -682,6 +724,9 @@ function printPolling(
         'List mean': f.listCallsPerJob.mean,
         'detection p50/p90 s': `${(f.detectionLatencyMs.p50 / 1000).toFixed(1)} / ${(f.detectionLatencyMs.p90 / 1000).toFixed(1)}`,
         'wall p50 ms': f.detectionLatencyWallMs.p50,
+        'event path p50/p90 ms': f.eventPath
+          ? `${f.eventPath.detectionLatencyMs.p50} / ${f.eventPath.detectionLatencyMs.p90} (${f.eventPath.jobs})`
+          : '',
         'actions p50/max': `${f.billedActionsPerJob.p50} / ${f.billedActionsPerJob.max}`,
         'history max': f.historyEventsPerJob.max,
         'slot min/job': (f.workerSlotMsPerJob.mean / 60_000).toFixed(1),

@@ -43,19 +43,25 @@ describe('job events in the UI and the wait', () => {
   });
 
   it('the safety net: its own floor and a cap of 12 times it, whatever the normal schedule', () => {
+    // With a known total: 1.5 × the remaining ETA (after the expected end), up to 1.5 × the cap.
     assert.deepEqual(eventSafetyNetPolicy(DEFAULT_POLL_POLICY), {
       ...DEFAULT_POLL_POLICY,
       initialDelayMs: 600_000,
       minDelayMs: 600_000,
       maxDelayMs: 7_200_000,
       queuedDelayMs: 600_000,
+      etaFraction: 1.5,
+      progressIntervalMs: 10_800_000,
     });
     const short = eventSafetyNetPolicy({
       ...DEFAULT_POLL_POLICY,
       minDelayMs: 120_000,
       eventSafetyNetDelayMs: 2_000,
     });
-    assert.deepEqual([short.minDelayMs, short.maxDelayMs, short.queuedDelayMs], [2_000, 24_000, 2_000]);
+    assert.deepEqual(
+      [short.minDelayMs, short.maxDelayMs, short.queuedDelayMs, short.etaFraction, short.progressIntervalMs],
+      [2_000, 24_000, 2_000, 1.5, 36_000],
+    );
   });
 
   it('detail-types map to statuses; statuses rank as events announce them', () => {

@@ -9,6 +9,7 @@ import { temporal as proto } from '@temporalio/proto';
 import { createHealthLakeEventRelay, type HealthLakeEventRelay, type RelayLogger } from '../client';
 import type { HealthLakeWorker } from '../worker';
 import { fhirImportWorkflow } from '../workflows';
+import { healthLakeJobEventSignal } from '../workflows/job-events';
 import {
   progressQuery,
   type FhirImportInput,
@@ -414,5 +415,126 @@ describe('HealthLake job events wake the import (push + poll)', () => {
     }
     assert.equal(second.exitCode, 0, second.stderrText());
     assert.match(second.stderrText(), /relay: stopped; \d+ messages, [1-9]\d* signalled/);
+  });
+
+  it("the In Progress event's time starts the pace clock of the safety-net wait after it", async () => {
+    // No relay, every emulator event dropped: the events are signalled by hand, with a known time.
+    stack.local.emulator.events.setFaults([{ drop: true }]);
+    const datastoreId = await stack.newDatastore('events-pace');
+    await stack.land('events-pace', 3);
+    stack.local.emulator.resetCounters();
+    let started!: Awaited<ReturnType<typeof startImport>>;
+    const held = await holdJob(datastoreId, async () => {
+      started = await startImport(
+        'events-pace',
+        stack.input(datastoreId, 'events-pace', { pollPolicy: SLOW_POLL }),
+      );
+    });
+    const { handle, workflowId } = started;
+    const event = (status: 'IN_PROGRESS' | 'COMPLETED', time: string) => ({
+      datastoreId,
+      jobId: held.jobId,
+      status,
+      eventId: `pace-${status}`,
+      time,
+    });
+    await waitFor(
+      () => historyCounts(workflowId),
+      (counts) => counts.activitiesScheduled === 2,
+      'the first wait (start + wait)',
+    );
+    const inProgressAt = '2026-12-03T10:00:00.000Z';
+    await handle.signal(healthLakeJobEventSignal, event('IN_PROGRESS', inProgressAt));
+    // The wait scheduled on the safety net for IN_PROGRESS (no Describe saw IN_PROGRESS yet).
+    const waitArgs = async () => {
+      const history = await handle.fetchHistory();
+      return (history.events ?? [])
+        .map((e) => e.activityTaskScheduledEventAttributes)
+        .filter((a) => a?.activityType?.name === 'awaitImportJobChange')
+        .map(
+          (a) =>
+            JSON.parse(Buffer.from(a!.input!.payloads![0]!.data!).toString('utf8')) as {
+              knownStatus: string;
+              inProgressSince?: string;
+            },
+        );
+    };
+    const waits = await waitFor(
+      waitArgs,
+      (args) => args.some((a) => a.knownStatus === 'IN_PROGRESS'),
+      'the safety-net wait for IN_PROGRESS',
+    );
+    assert.deepEqual(
+      waits.map((a) => [a.knownStatus, a.inProgressSince]),
+      [
+        ['SUBMITTED', undefined],
+        ['IN_PROGRESS', inProgressAt],
+      ],
+    );
+    assert.equal(describeCalls(), 0);
+    held.release();
+    await waitFor(
+      () => jobsOf(datastoreId)[0]!.status,
+      (status) => status === 'COMPLETED',
+      'the job to end',
+    );
+    await handle.signal(healthLakeJobEventSignal, event('COMPLETED', new Date().toISOString()));
+    const result = await handle.result();
+    assert.equal(result.status, 'COMPLETED');
+    assert.equal(result.progress.jobEvents?.detectedBy, 'event');
+    assert.equal(result.describeCalls, 1);
+  });
+
+  it('an attached import with pollPolicy.awaitFirstEventMs waits for the first event: only the attach Describe before it', async () => {
+    stack.local.emulator.events.setFaults([{ drop: true }]);
+    const datastoreId = await stack.newDatastore('events-attach');
+    await stack.land('events-attach', 3);
+    let existingJobId!: string;
+    const held = await holdJob(datastoreId, async () => {
+      existingJobId = await stack.startJobDirectly(datastoreId, 'events-attach');
+    });
+    stack.local.emulator.resetCounters();
+    const { handle, workflowId } = await startImport(
+      'events-attach',
+      stack.input(datastoreId, 'events-attach', {
+        existingJobId,
+        pollPolicy: { ...SLOW_POLL, awaitFirstEventMs: 120_000 },
+      }),
+    );
+    // Either the first-event timer (this code) or a first wait activity (older code) comes next.
+    const counts = await waitFor(
+      () => historyCounts(workflowId),
+      (c) => c.timers === 1 || c.activitiesScheduled === 2,
+      'the first wait after the attach',
+    );
+    assert.deepEqual([counts.timers, counts.activitiesScheduled], [1, 1]);
+    const event = (status: 'IN_PROGRESS' | 'COMPLETED') => ({
+      datastoreId,
+      jobId: existingJobId,
+      status,
+      eventId: `attach-${status}`,
+      time: new Date().toISOString(),
+    });
+    await handle.signal(healthLakeJobEventSignal, event('IN_PROGRESS'));
+    await waitFor(
+      () => historyCounts(workflowId),
+      (c) => c.activitiesScheduled === 2,
+      'the safety-net wait',
+    );
+    held.release();
+    await waitFor(
+      () => jobsOf(datastoreId)[0]!.status,
+      (status) => status === 'COMPLETED',
+      'the job to end',
+    );
+    await handle.signal(healthLakeJobEventSignal, event('COMPLETED'));
+    const result = await handle.result();
+    assert.equal(result.status, 'COMPLETED');
+    assert.equal(result.progress.jobEvents?.detectedBy, 'event');
+    // The attach Describe and the one the Completed event buys.
+    assert.equal(result.describeCalls, 2);
+    assert.equal(describeCalls(), 2);
+    const closed = await historyCounts(workflowId);
+    assert.deepEqual([closed.timers, closed.activitiesScheduled, closed.cancelRequests], [1, 3, 1]);
   });
 });

@@ -71,6 +71,15 @@ export const JOB_NAME_IDENTITY_PATCH = 'fhir-import-job-name-identity-tag';
 export const JOB_EVENTS_PATCH = 'healthlake-job-events-signal';
 
 /**
+ * Patch id of `pollPolicy.awaitFirstEventMs` on an attached import (`existingJobId`): its first wait
+ * waits for the job's first event (one timer) instead of describing after the floor, as a started
+ * import's does. Called only for an attached import with `awaitFirstEventMs` set, before any event:
+ * every other import records nothing, and attached imports recorded before it keep their first
+ * wait activity.
+ */
+export const AWAIT_FIRST_EVENT_ON_ATTACH_PATCH = 'fhir-import-await-first-event-on-attach';
+
+/**
  * The job name of release 18a8820, kept for histories recorded before {@link JOB_NAME_IDENTITY_PATCH}:
  * the workflow id cleaned to HealthLake's characters. Not an identity (`batch(1)` and `batch[1]`
  * clean to the same name); new imports use `importJobName`.
@@ -216,8 +225,20 @@ async function runImport(rawInput: FhirImportInput): Promise<FhirImportResult> {
   // Registered before the start so an event is never dropped for lack of a handler.
   const eventStatus = new Map<string, ImportJobStatus>();
   const eventCount = new Map<string, number>();
+  // When HealthLake said the job went IN_PROGRESS (the In Progress event's `time`): the wait measures
+  // the pace from it, so the first safety-net Describe already gives an ETA to place the next one
+  // after the expected end (without it the first IN_PROGRESS Describe starts the pace clock and the
+  // safety net spends one more Describe before it has an ETA).
+  const eventInProgressSince = new Map<string, string>();
   setHandler(healthLakeJobEventSignal, (event) => {
     eventCount.set(event.jobId, (eventCount.get(event.jobId) ?? 0) + 1);
+    if (
+      event.status === 'IN_PROGRESS' &&
+      !eventInProgressSince.has(event.jobId) &&
+      Number.isFinite(Date.parse(event.time))
+    ) {
+      eventInProgressSince.set(event.jobId, new Date(Date.parse(event.time)).toISOString());
+    }
     const known = eventStatus.get(event.jobId);
     if (known === undefined || importEventRank(event.status) > importEventRank(known))
       eventStatus.set(event.jobId, event.status);
@@ -411,10 +432,25 @@ async function runImport(rawInput: FhirImportInput): Promise<FhirImportResult> {
     return ended;
   };
 
+  /**
+   * When the job went IN_PROGRESS, for the wait's pace: the last Describe's, or the In Progress
+   * event's time when the event moved the status (no Describe saw IN_PROGRESS yet). An activity
+   * argument, not a command: older histories replay unchanged.
+   */
+  const inProgressSinceArg = (): { inProgressSince?: string } => {
+    const since =
+      last?.inProgressSince ??
+      (progress.status === 'IN_PROGRESS' ? eventInProgressSince.get(jobId) : undefined);
+    return since === undefined ? {} : { inProgressSince: since };
+  };
+
   // 2. Wait for a terminal status, within the deadline and until cancelled.
   const waitScope = new CancellationScope();
   const waiting = waitScope.run(async (): Promise<'done' | 'deadline'> => {
     let first = input.existingJobId === undefined;
+    // An attached import described the job once already; its first wait can still wait for the
+    // job's first event (behind its own patch: it adds a timer where older code scheduled a wait).
+    let attachedFirst = input.existingJobId !== undefined;
     // Fresh counts go back to the workflow (query, current details) on a log-spaced schedule per
     // status (`progressDueAtMs`), for every import, manifest or not: each return costs 6 history
     // events, so their number is bounded (`maxProgressMilestones`) and the heartbeat stays the live
@@ -438,9 +474,12 @@ async function runImport(rawInput: FhirImportInput): Promise<FhirImportResult> {
       // event (`pollPolicy.awaitFirstEventMs`): one timer, and no Describe at all when it comes.
       let awaitedMs = 0;
       if (
-        first &&
+        (first || attachedFirst) &&
         policy.awaitFirstEventMs !== undefined &&
         jobEventStatus() === undefined &&
+        // The attach patch first: a history recorded before it never reaches eventsPatched() here
+        // (that code asked only once an event had come, and the answer is kept for the import).
+        (first || patched(AWAIT_FIRST_EVENT_ON_ATTACH_PATCH)) &&
         eventsPatched()
       ) {
         const awaitStartMs = workflowNowMs();
@@ -461,10 +500,9 @@ async function runImport(rawInput: FhirImportInput): Promise<FhirImportResult> {
           )
         : first
           ? Math.max(0, policy.initialDelayMs - awaitedMs)
-          : knownStatus === 'QUEUED'
-            ? policy.queuedDelayMs
-            : policy.minDelayMs;
+          : Math.max(0, (knownStatus === 'QUEUED' ? policy.queuedDelayMs : policy.minDelayMs) - awaitedMs);
       first = false;
+      attachedFirst = false;
       // Each wait runs in its own scope, so an event can cancel it (TRY_CANCEL: at once) without
       // cancelling the import. A scope and a condition emit no commands: histories from before job
       // events, which have no signal, replay unchanged.
@@ -487,7 +525,7 @@ async function runImport(rawInput: FhirImportInput): Promise<FhirImportResult> {
           lastProgress: progress,
           ...(totalBytes === undefined ? {} : { totalBytes }),
           ...(input.deadlineMs === undefined ? {} : { deadlineMs: input.deadlineMs }),
-          ...(last?.inProgressSince === undefined ? {} : { inProgressSince: last.inProgressSince }),
+          ...inProgressSinceArg(),
         }),
       );
       // Wake on an event that announces the end, or on the first event of a wait polling on the

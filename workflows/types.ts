@@ -93,7 +93,8 @@ export interface PollPolicy {
   /**
    * While HealthLake's EventBridge job events reach the import (`healthLakeJobEventSignal`, sent
    * by the event relay), polling is only a safety net: the wait's first Describe comes this long
-   * after the last change and later ones back off by `multiplier` up to 12 times it. Without events
+   * after the last change and later ones back off by `multiplier` up to 12 times it; with a known
+   * total the next one comes after the expected end (1.5× the remaining ETA). Without events
    * (no relay, no rule) the normal schedule above applies. @default 600_000
    */
   readonly eventSafetyNetDelayMs?: number;
@@ -101,7 +102,8 @@ export interface PollPolicy {
    * For callers that run the event relay: before the first Describe, wait up to this long for the
    * job's first event (one timer). When it comes, the wait starts on the safety net without any
    * Describe; when it does not, the first Describe comes `initialDelayMs` after the start as
-   * without it. @default none (the first Describe is not held back)
+   * without it. An attached import (`existingJobId`) waits the same way after its attach Describe.
+   * @default none (the first Describe is not held back)
    */
   readonly awaitFirstEventMs?: number;
 }
