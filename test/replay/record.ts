@@ -25,6 +25,7 @@ import {
   fhirHandoverSignalWithStartOptions,
 } from '../../workflows/pipeline-types';
 import { importJobName } from '../../workflows/import-input';
+import { healthLakeJobEventSignal } from '../../workflows/job-events';
 import {
   fhirImportWorkflowId,
   progressQuery,
@@ -286,6 +287,43 @@ export const SCENARIOS: Readonly<Record<string, Scenario>> = {
       'import-failed',
       r.stack.input(ds, 'replay-nothing-landed'),
       'FAILED HealthLakeImportFailed',
+    );
+  },
+
+  'import-woken-by-events': async (r) => {
+    // The push path: polls 2 minutes apart, HealthLake's events signalled by hand (as the relay, or
+    // the List coalescer for an ended job, sends them): In Progress turns polling into the safety
+    // net, Completed wakes the wait, which describes once and finishes.
+    const ds = await r.stack.newDatastore('replay-events');
+    await r.stack.land('replay-events', 2);
+    const slow = { initialDelayMs: 0, minDelayMs: 120_000, maxDelayMs: 120_000, queuedDelayMs: 120_000 };
+    await slowJobs(r, () =>
+      importScenario(
+        r,
+        'import-woken-by-events',
+        r.stack.input(ds, 'replay-events', { pollPolicy: slow }),
+        'COMPLETED',
+        async (handle) => {
+          const jobId = await holdRunningJob(r, ds);
+          await waitUntilMidWait(handle);
+          const event = (status: 'IN_PROGRESS' | 'COMPLETED') => ({
+            datastoreId: ds,
+            jobId,
+            status,
+            eventId: `replay-${status}-${r.runTag}`,
+            time: new Date().toISOString(),
+          });
+          await handle.signal(healthLakeJobEventSignal, event('IN_PROGRESS'));
+          await waitFor(
+            async () => (await handle.query(progressQuery)).jobEvents?.received ?? 0,
+            (received) => received === 1,
+            'the In Progress event to be seen',
+          );
+          r.stack.local.emulator.jobs.release(jobId);
+          await waitForImportJob(r.stack.local.healthLake, ds, jobId);
+          await handle.signal(healthLakeJobEventSignal, event('COMPLETED'));
+        },
+      ),
     );
   },
 
