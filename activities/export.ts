@@ -10,6 +10,7 @@ import {
 } from '../workflows/export-types';
 import { ImportFailureType } from '../workflows/types';
 import { awsErrorToFailure } from './aws-errors';
+import { CallLane } from './call-budget';
 import type { HealthLakeExportApi } from './healthlake-api';
 import { importClientToken } from './import';
 import { activitySignal, runStatusWait, type StatusWaitArgs } from './job-wait';
@@ -147,6 +148,7 @@ export function createExportActivities(deps: ExportActivityDeps) {
 
   async function listPages(
     args: ListExportJobsArgs,
+    budgetLane: CallLane = CallLane.Wait,
   ): Promise<{ jobs: ExportJobProperties[]; nextToken?: string; listCalls: number }> {
     const jobs: ExportJobProperties[] = [];
     let nextToken = args.nextToken;
@@ -166,7 +168,7 @@ export function createExportActivities(deps: ExportActivityDeps) {
             MaxResults: args.maxResults ?? DEFAULT_LIST_PAGE_SIZE,
             NextToken: nextToken,
           },
-          { abortSignal: activitySignal() },
+          { abortSignal: activitySignal(), budgetLane },
         );
       } catch (err) {
         throw awsErrorToFailure(err, 'ListFHIRExportJobs');
@@ -193,7 +195,11 @@ export function createExportActivities(deps: ExportActivityDeps) {
         ...RUNNING_EXPORT_STATUSES.map((jobStatus) => ({ jobStatus })),
       ];
       for (const lookup of lookups) {
-        const { jobs } = await listPages({ datastoreId: args.datastoreId, jobName: args.jobName, ...lookup });
+        // A start's Lists wait behind the waits' calls in the call budget (the bulk lane).
+        const { jobs } = await listPages(
+          { datastoreId: args.datastoreId, jobName: args.jobName, ...lookup },
+          CallLane.Bulk,
+        );
         const mine = jobs.find(sameExport);
         if (mine?.JobId)
           return { jobId: mine.JobId, status: mine.JobStatus ?? 'SUBMITTED', how: 'found', clientToken };

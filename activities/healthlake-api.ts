@@ -34,10 +34,17 @@ import {
   type StartFHIRImportJobCommandInput,
   type StartFHIRImportJobCommandOutput,
 } from '@aws-sdk/client-healthlake';
+import type { CallLane } from './call-budget';
 
 /** Per-call options: the activity's cancellation signal aborts the HTTP request. */
 export interface HealthLakeCallOptions {
   readonly abortSignal?: AbortSignal;
+  /**
+   * The call budget's lane (`withCallBudget`, activities/call-budget.ts), where the operation alone
+   * does not say it: the start path's List is `'bulk'`. Stripped before the SDK sees the options.
+   * @default 'bulk' for Start/Create/Delete, 'wait' for Describe/List
+   */
+  readonly budgetLane?: CallLane;
 }
 
 /** The HealthLake operations the import activities use. */

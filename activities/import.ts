@@ -23,6 +23,7 @@ import {
   type ValidationLevel,
 } from '../workflows/types';
 import { awsErrorToFailure, classifyAwsError } from './aws-errors';
+import { CallLane } from './call-budget';
 import type { HealthLakeImportApi } from './healthlake-api';
 import { runHybridWait, stillRunningFailure, stillRunningMessage } from './job-wait';
 import type { ImportJobOwner, ImportListCoalescer } from './list-coalescer';
@@ -340,6 +341,7 @@ export function createHealthLakeActivities(deps: HealthLakeActivityDeps) {
 
   async function listPages(
     args: ListImportJobsArgs,
+    budgetLane: CallLane = CallLane.Wait,
   ): Promise<{ jobs: ImportJobProperties[]; nextToken?: string; listCalls: number }> {
     const jobs: ImportJobProperties[] = [];
     let nextToken = args.nextToken;
@@ -358,7 +360,7 @@ export function createHealthLakeActivities(deps: HealthLakeActivityDeps) {
             MaxResults: args.maxResults ?? DEFAULT_LIST_PAGE_SIZE,
             NextToken: nextToken,
           },
-          { abortSignal: signal() },
+          { abortSignal: signal(), budgetLane },
         ),
       );
       jobs.push(...(page.ImportJobPropertiesList ?? []));
@@ -533,12 +535,16 @@ export function createHealthLakeActivities(deps: HealthLakeActivityDeps) {
         job.SubmitTime instanceof Date && job.SubmitTime.getTime() >= endedSinceMs;
       let nextToken: string | undefined;
       for (let page = 0; page < DEFAULT_LIST_MAX_PAGES; page++) {
-        const listed = await listPages({
-          datastoreId: args.datastoreId,
-          jobName: args.jobName,
-          maxPages: 1,
-          ...(nextToken === undefined ? {} : { nextToken }),
-        });
+        // A start's List waits behind the waits' calls in the call budget (the bulk lane).
+        const listed = await listPages(
+          {
+            datastoreId: args.datastoreId,
+            jobName: args.jobName,
+            maxPages: 1,
+            ...(nextToken === undefined ? {} : { nextToken }),
+          },
+          CallLane.Bulk,
+        );
         const mine = listed.jobs.filter(sameImport);
         const found = mine.find(running) ?? mine.find(endedSinceStart);
         if (found?.JobId) {
