@@ -226,14 +226,26 @@ export function createCallBudget(options: CallBudgetOptions): CallBudget {
   };
 }
 
-/** Named like AWS's throttling error, so every caller retries it the same way. */
-function budgetExceeded(waitMs: number): Error {
+/**
+ * Named like AWS's throttling error, so every caller retries it the same way. It never reached AWS,
+ * and it says when a slot frees up (`retryAfterMs`): a caller that already made calls in its
+ * attempt (the start path's List) can wait for that inside the attempt instead of starting over.
+ */
+function budgetExceeded(waitMs: number): Error & { readonly retryAfterMs: number } {
   return Object.assign(
     new Error(
       `HealthLake call budget of this worker is booked for the next ${Math.round(waitMs)} ms; retry later`,
     ),
-    { name: 'ThrottlingException' },
+    { name: 'ThrottlingException', retryAfterMs: Math.ceil(waitMs) },
   );
+}
+
+/** The wait a refusal of this process's call budget names, or undefined for any other error. */
+export function callBudgetRetryAfterMs(err: unknown): number | undefined {
+  const retryAfterMs = (err as { retryAfterMs?: unknown } | null)?.retryAfterMs;
+  return err instanceof Error && err.name === 'ThrottlingException' && typeof retryAfterMs === 'number'
+    ? retryAfterMs
+    : undefined;
 }
 
 function abortReason(signal: AbortSignal | undefined): Error {

@@ -23,6 +23,7 @@ import {
   type ValidationLevel,
 } from '../workflows/types';
 import { awsErrorToFailure, classifyAwsError } from './aws-errors';
+import { callBudgetRetryAfterMs } from './call-budget';
 import { CallLane } from './call-budget';
 import type { HealthLakeImportApi } from './healthlake-api';
 import { runHybridWait, stillRunningFailure, stillRunningMessage } from './job-wait';
@@ -278,14 +279,20 @@ export function createHealthLakeActivities(deps: HealthLakeActivityDeps) {
     const { attempt, startToCloseTimeoutMs } = activityAttempt();
     const budgetMs = startToCloseTimeoutMs === undefined ? Infinity : startToCloseTimeoutMs / 2;
     const startedMs = clock();
-    for (let retry = 0; ; retry++) {
+    for (let retry = 0; ;) {
       try {
         return await call();
       } catch (err) {
         if (classifyAwsError(err).kind !== 'retry') throw awsErrorToFailure(err, operation);
         const windowMs = Math.min(START_CALL_RETRY.capMs, START_CALL_RETRY.baseMs * 2 ** retry);
-        const delayMs = Math.floor(random() * windowMs);
-        if (retry >= START_CALL_RETRY.retries || clock() - startedMs + delayMs > budgetMs) {
+        const jitterMs = Math.floor(random() * windowMs);
+        // This worker's own call budget refused the call (nothing reached AWS) and named when a slot
+        // frees up: wait for it inside the attempt, within its time budget, so the List already made
+        // is not made again by the next attempt. Only AWS's answers count against the retries.
+        const budgetWaitMs = callBudgetRetryAfterMs(err);
+        const delayMs = (budgetWaitMs ?? 0) + jitterMs;
+        if (budgetWaitMs === undefined) retry++;
+        if (retry > START_CALL_RETRY.retries || clock() - startedMs + delayMs > budgetMs) {
           throw awsErrorToFailure(err, operation, jitteredAttemptDelayMs(attempt, random));
         }
         await sleep(delayMs);

@@ -8,7 +8,13 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { createHealthLakeActivities } from '../activities';
 import { healthLakeImportApi, type HealthLakeImportApi } from '../activities/healthlake-api';
-import { createCallBudget, withCallBudget, type CallBudget, type CallLane } from '../activities/call-budget';
+import {
+  callBudgetRetryAfterMs,
+  createCallBudget,
+  withCallBudget,
+  type CallBudget,
+  type CallLane,
+} from '../activities/call-budget';
 import { generateFhirData, writeFhirDataToS3 } from '../emulator/fhir/generate';
 import { ensureBucket } from '../emulator/s3';
 import {
@@ -80,10 +86,19 @@ describe('createCallBudget', () => {
     const budget = createCallBudget({ callsPerSecond: 100, burst: 1, maxWaitMs: 15 });
     const first = budget.take();
     const second = budget.take(); // 10 ms away
-    await assert.rejects(budget.take(), {
-      name: 'ThrottlingException',
-      message: 'HealthLake call budget of this worker is booked for the next 20 ms; retry later',
-    });
+    const refusal = await budget.take().catch((err: unknown) => err);
+    assert.ok(refusal instanceof Error);
+    assert.equal(refusal.name, 'ThrottlingException');
+    assert.equal(
+      refusal.message,
+      'HealthLake call budget of this worker is booked for the next 20 ms; retry later',
+    );
+    // The wait it names, which the start path sleeps inside its attempt (activities/import.ts).
+    assert.equal(callBudgetRetryAfterMs(refusal), 20);
+    assert.equal(
+      callBudgetRetryAfterMs(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' })),
+      undefined,
+    );
     await advance(10);
     await Promise.all([first, second]);
     const wait = { ...zeroLane, calls: 2, waited: 1, waitedMs: 10, maxWaitedMs: 10, refused: 1 };

@@ -487,6 +487,50 @@ describe('startImportJob', () => {
     assert.equal(failure.nextRetryDelay, 3_000);
   });
 
+  it("a Start refused by this worker's call budget waits the slot it names, in the attempt: 1 List, not 1 per attempt", async () => {
+    // What createCallBudget rejects with when its queue is booked past maxWaitMs (nothing reached AWS).
+    const refused = () =>
+      Object.assign(new Error('HealthLake call budget of this worker is booked for the next 700 ms'), {
+        name: 'ThrottlingException',
+        retryAfterMs: 700,
+      });
+    const { act, calls, sleeps } = scriptedStart([[]], [refused(), refused(), refused(), refused(), 'ok']);
+    const started = await run(attemptEnv(), act.startImportJob, startArgs);
+    assert.equal(started.how, 'started');
+    assert.equal(calls.list.length, 1);
+    assert.equal(calls.start.length, 5);
+    // Four refusals, each the named 700 ms + 0.5 of the first jitter window (250 ms): past AWS's 3
+    // retries, which the old loop counted them as, ending the attempt (and listing again).
+    assert.deepEqual(sleeps, [825, 825, 825, 825]);
+
+    // Within the attempt's time budget only (half of startToClose 30 s), on the activity's clock.
+    let nowMs = T0;
+    let starts = 0;
+    const budgetSleeps: number[] = [];
+    const bounded = createHealthLakeActivities({
+      healthLake: {
+        listFHIRImportJobs: async () => ({ ImportJobPropertiesList: [] }),
+        startFHIRImportJob: async () => {
+          starts++;
+          throw refused();
+        },
+        describeFHIRImportJob: () => Promise.reject(new Error('unused')),
+      },
+      random: () => 0.5,
+      clock: () => nowMs,
+      sleep: async (ms) => {
+        budgetSleeps.push(ms);
+        nowMs += ms;
+      },
+    });
+    const failure = await run(attemptEnv(), bounded.startImportJob, startArgs).catch((err: unknown) => err);
+    assert.ok(failure instanceof ApplicationFailure);
+    assert.equal(failure.type, 'ThrottlingException');
+    // 18 waits of 825 ms fit in 15 s (14,850 ms); the 19th refusal ends the attempt.
+    assert.equal(starts, 19);
+    assert.deepEqual(budgetSleeps, Array<number>(18).fill(825));
+  });
+
   it('a non-retryable error is not retried inside the attempt', async () => {
     const { act, calls, sleeps } = scriptedStart([
       new AccessDeniedException({ message: 'not allowed', $metadata: {} }),
