@@ -77,6 +77,12 @@ export interface StartImportJobArgs {
  */
 export const START_CALL_RETRY = { retries: 3, baseMs: 250, capMs: 4_000 } as const;
 
+/**
+ * The longest wait for a slot of this worker's call budget that the start path sleeps inside its
+ * attempt; a refusal naming a longer one ends the attempt with that retry delay (no slot held).
+ */
+export const START_BUDGET_IN_ATTEMPT_WAIT_MAX_MS = 2_000;
+
 /** Delay before the next attempt of a start/describe/list activity after a transient error. */
 export const ATTEMPT_RETRY = { baseMs: 1_000, capMs: 30_000 } as const;
 
@@ -287,11 +293,20 @@ export function createHealthLakeActivities(deps: HealthLakeActivityDeps) {
         const windowMs = Math.min(START_CALL_RETRY.capMs, START_CALL_RETRY.baseMs * 2 ** retry);
         const jitterMs = Math.floor(random() * windowMs);
         // This worker's own call budget refused the call (nothing reached AWS) and named when a slot
-        // frees up: wait for it inside the attempt, within its time budget, so the List already made
-        // is not made again by the next attempt. Only AWS's answers count against the retries.
+        // frees up. A short wait is slept inside the attempt and not counted as an AWS retry; a long
+        // one goes back to the server as the attempt's retry delay, so no activity slot is held
+        // while the budget is booked (hundreds of starts sleeping in their slots would starve the
+        // waits' polls of slots: measured at 2,000 imports).
         const budgetWaitMs = callBudgetRetryAfterMs(err);
-        const delayMs = (budgetWaitMs ?? 0) + jitterMs;
-        if (budgetWaitMs === undefined) retry++;
+        if (budgetWaitMs !== undefined) {
+          const delayMs = budgetWaitMs + jitterMs;
+          if (delayMs > START_BUDGET_IN_ATTEMPT_WAIT_MAX_MS || clock() - startedMs + delayMs > budgetMs)
+            throw awsErrorToFailure(err, operation, delayMs);
+          await sleep(delayMs);
+          continue;
+        }
+        const delayMs = jitterMs;
+        retry++;
         if (retry > START_CALL_RETRY.retries || clock() - startedMs + delayMs > budgetMs) {
           throw awsErrorToFailure(err, operation, jitteredAttemptDelayMs(attempt, random));
         }
@@ -511,6 +526,28 @@ export function createHealthLakeActivities(deps: HealthLakeActivityDeps) {
     };
   }
 
+  /** What `startImportJob` heartbeats before a retryable Start failure ends its attempt. */
+  interface StartHeartbeat {
+    readonly startListedNothingFor: string;
+  }
+  function startHeartbeatOf(jobName: string): StartHeartbeat | undefined {
+    let details: unknown;
+    try {
+      details = Context.current().info.heartbeatDetails;
+    } catch {
+      return undefined; // outside an activity
+    }
+    const saved = details as Partial<StartHeartbeat> | null | undefined;
+    return saved?.startListedNothingFor === jobName ? { startListedNothingFor: jobName } : undefined;
+  }
+  function recordStartListed(jobName: string): void {
+    try {
+      Context.current().heartbeat({ startListedNothingFor: jobName } satisfies StartHeartbeat);
+    } catch {
+      // outside an activity: nothing to resume
+    }
+  }
+
   function savedHeartbeat(jobId: string): ImportJobHeartbeat | undefined {
     const details: unknown = Context.current().info.heartbeatDetails;
     if (typeof details !== 'object' || details === null) return undefined;
@@ -540,8 +577,13 @@ export function createHealthLakeActivities(deps: HealthLakeActivityDeps) {
       const running = (job: ImportJobProperties): boolean => RUNNING_IMPORT_STATUSES.has(job.JobStatus ?? '');
       const endedSinceStart = (job: ImportJobProperties): boolean =>
         job.SubmitTime instanceof Date && job.SubmitTime.getTime() >= endedSinceMs;
+      // An earlier attempt of this run listed and found nothing, then its Start failed with a
+      // retryable error (it said so in its last heartbeat): the List is not made again. The Start
+      // is safe to repeat without it: its ClientToken is the same for every attempt of the run, so
+      // HealthLake answers a Start that did reach it with the same job.
+      const listedBefore = startHeartbeatOf(args.jobName) !== undefined;
       let nextToken: string | undefined;
-      for (let page = 0; page < DEFAULT_LIST_MAX_PAGES; page++) {
+      for (let page = 0; page < DEFAULT_LIST_MAX_PAGES && !listedBefore; page++) {
         // A start's List waits behind the waits' calls in the call budget (the bulk lane).
         const listed = await listPages(
           {
@@ -560,20 +602,27 @@ export function createHealthLakeActivities(deps: HealthLakeActivityDeps) {
         nextToken = listed.nextToken;
         if (nextToken === undefined) break;
       }
-      const started = await callWithRetry('StartFHIRImportJob', () =>
-        healthLake.startFHIRImportJob(
-          {
-            DatastoreId: args.datastoreId,
-            JobName: args.jobName,
-            InputDataConfig: { S3Uri: args.inputS3Uri },
-            JobOutputDataConfig: { S3Configuration: { S3Uri: args.outputS3Uri, KmsKeyId: args.kmsKeyId } },
-            DataAccessRoleArn: args.dataAccessRoleArn,
-            ClientToken: clientToken,
-            ...(args.validationLevel === undefined ? {} : { ValidationLevel: args.validationLevel }),
-          },
-          { abortSignal: signal() },
-        ),
-      );
+      let started: Awaited<ReturnType<HealthLakeImportApi['startFHIRImportJob']>>;
+      try {
+        started = await callWithRetry('StartFHIRImportJob', () =>
+          healthLake.startFHIRImportJob(
+            {
+              DatastoreId: args.datastoreId,
+              JobName: args.jobName,
+              InputDataConfig: { S3Uri: args.inputS3Uri },
+              JobOutputDataConfig: { S3Configuration: { S3Uri: args.outputS3Uri, KmsKeyId: args.kmsKeyId } },
+              DataAccessRoleArn: args.dataAccessRoleArn,
+              ClientToken: clientToken,
+              ...(args.validationLevel === undefined ? {} : { ValidationLevel: args.validationLevel }),
+            },
+            { abortSignal: signal() },
+          ),
+        );
+      } catch (err) {
+        // The next attempt resumes after the List (a retryable failure only: others end the import).
+        if (err instanceof ApplicationFailure && !err.nonRetryable) recordStartListed(args.jobName);
+        throw err;
+      }
       if (!started.JobId) {
         throw ApplicationFailure.create({
           message: 'StartFHIRImportJob returned no JobId',

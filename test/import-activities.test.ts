@@ -531,6 +531,55 @@ describe('startImportJob', () => {
     assert.deepEqual(budgetSleeps, Array<number>(18).fill(825));
   });
 
+  it('a budget refusal naming a long wait ends the attempt with that delay (no slot held); the next attempt skips the List', async () => {
+    const refused = (retryAfterMs: number) =>
+      Object.assign(
+        new Error(`HealthLake call budget of this worker is booked for the next ${retryAfterMs} ms`),
+        {
+          name: 'ThrottlingException',
+          retryAfterMs,
+        },
+      );
+    const first = scriptedStart([[]], [refused(5_000)]);
+    const env = attemptEnv();
+    const beats: unknown[] = [];
+    env.on('heartbeat', (details: unknown) => beats.push(details));
+    const failure = await run(env, first.act.startImportJob, startArgs).catch((err: unknown) => err);
+    assert.ok(failure instanceof ApplicationFailure);
+    assert.equal(failure.type, 'ThrottlingException');
+    assert.equal(failure.nonRetryable, false);
+    // The named 5 s + 0.5 of the first jitter window; slept by the server, not in the slot.
+    assert.equal(failure.nextRetryDelay, 5_125);
+    assert.deepEqual(first.sleeps, []);
+    assert.deepEqual([first.calls.list.length, first.calls.start.length], [1, 1]);
+    assert.deepEqual(beats, [{ startListedNothingFor: startArgs.jobName }]);
+
+    // Attempt 2 resumes after the List: one Start with the same ClientToken, no List.
+    const second = scriptedStart([[]]);
+    const resumed = await run(
+      new MockActivityEnvironment(
+        { attempt: 2, startToCloseTimeoutMs: 30_000, heartbeatDetails: beats[0] },
+        quiet,
+      ),
+      second.act.startImportJob,
+      startArgs,
+    );
+    assert.equal(resumed.how, 'started');
+    assert.deepEqual([second.calls.list.length, second.calls.start.length], [0, 1]);
+    assert.equal(second.calls.start[0]!.ClientToken, resumed.clientToken);
+    // A heartbeat of another job name (another import's attempt) does not skip it.
+    const other = scriptedStart([[]]);
+    await run(
+      new MockActivityEnvironment(
+        { attempt: 2, startToCloseTimeoutMs: 30_000, heartbeatDetails: { startListedNothingFor: 'other' } },
+        quiet,
+      ),
+      other.act.startImportJob,
+      startArgs,
+    );
+    assert.equal(other.calls.list.length, 1);
+  });
+
   it('a non-retryable error is not retried inside the attempt', async () => {
     const { act, calls, sleeps } = scriptedStart([
       new AccessDeniedException({ message: 'not allowed', $metadata: {} }),
