@@ -41,6 +41,7 @@ async function main(argv: readonly string[]): Promise<void> {
       coalesce: { type: 'string' },
       'run-seconds': { type: 'string' },
       'call-budget': { type: 'string' },
+      'all-waiting': { type: 'boolean', default: false },
     },
   });
   const seed = positiveNumber('seed', values.seed, 1);
@@ -66,6 +67,7 @@ async function main(argv: readonly string[]): Promise<void> {
       quick: values.quick ?? false,
       out: values.out ?? 'bench/results/scale-latest.json',
       runSeconds: runSeconds(values['run-seconds'], values.quick ? [10, 30] : [20, 60]),
+      allWaiting: values['all-waiting'] ?? false,
     });
   } else {
     throw new Error(scenario === undefined ? USAGE : `unknown scenario "${scenario}"; ${USAGE}`);

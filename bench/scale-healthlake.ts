@@ -19,8 +19,10 @@ interface ScaleJob {
   readonly submitMs: number;
   /** SUBMITTED until this; QUEUED until `inProgressMs` when another job holds the store. */
   readonly submittedUntilMs: number;
-  readonly inProgressMs: number;
-  readonly endMs: number;
+  /** Infinity while the stores are held (`holdStoresUntilStarts`). */
+  inProgressMs: number;
+  endMs: number;
+  readonly runMs: number;
   readonly totalMb: number;
   describes: number;
 }
@@ -34,6 +36,14 @@ export interface ScaleHealthLakeOptions {
   readonly runMs: (n: number) => number;
   /** SUBMITTED length of import `n`'s job (ms). */
   readonly submittedMs: (n: number) => number;
+  /**
+   * Hold every data store (jobs stay QUEUED after SUBMITTED) until this many jobs were started,
+   * then run them back to back per store, FIFO: the production shape of thousands of imports in one
+   * account, where jobs run minutes to hours, so all of them are waiting at once while the first
+   * ones run (with 1-3 s jobs and no hold the account's start rate, not the waits, sets the pace).
+   * @default 0 (no hold)
+   */
+  readonly holdStoresUntilStarts?: number;
 }
 
 export interface ScaleCounters {
@@ -83,7 +93,7 @@ export async function startScaleHealthLake(options: ScaleHealthLakeOptions): Pro
           : now < job.endMs
             ? 'IN_PROGRESS'
             : TERMINAL;
-    const runMs = job.endMs - job.inProgressMs;
+    const runMs = job.runMs;
     const ran = status === TERMINAL ? runMs : status === 'IN_PROGRESS' ? now - job.inProgressMs : 0;
     // The report moves every REPORT_REFRESH_MS (or at the end), as HealthLake's does.
     const reported = status === TERMINAL ? runMs : Math.floor(ran / REPORT_REFRESH_MS) * REPORT_REFRESH_MS;
@@ -130,9 +140,13 @@ export async function startScaleHealthLake(options: ScaleHealthLakeOptions): Pro
         const n = named ? Number(named[1]) : 1_000_000 + started;
         started++;
         const submittedUntilMs = now + options.submittedMs(n);
-        const inProgressMs = Math.max(submittedUntilMs, storeFreeAtMs.get(datastoreId) ?? 0);
-        const endMs = inProgressMs + options.runMs(n);
-        storeFreeAtMs.set(datastoreId, endMs);
+        const jobRunMs = options.runMs(n);
+        const held = started <= (options.holdStoresUntilStarts ?? 0);
+        const inProgressMs = held
+          ? Number.POSITIVE_INFINITY
+          : Math.max(submittedUntilMs, storeFreeAtMs.get(datastoreId) ?? 0);
+        const endMs = inProgressMs + jobRunMs;
+        if (!held) storeFreeAtMs.set(datastoreId, endMs);
         const inputConfig = input.InputDataConfig as { S3Uri?: string } | undefined;
         const output = input.JobOutputDataConfig as { S3Configuration?: { S3Uri?: string } } | undefined;
         const job: ScaleJob = {
@@ -146,12 +160,21 @@ export async function startScaleHealthLake(options: ScaleHealthLakeOptions): Pro
           submittedUntilMs,
           inProgressMs,
           endMs,
-          totalMb: ((endMs - inProgressMs) / 1000) * 10,
+          runMs: jobRunMs,
+          totalMb: (jobRunMs / 1000) * 10,
           describes: 0,
         };
         jobs.set(job.jobId, job);
         byToken.set(token, job);
         byImport.set(n, job);
+        if (started === options.holdStoresUntilStarts) {
+          // The last held start: every store runs its jobs from now on, in start order.
+          for (const held of jobs.values()) {
+            held.inProgressMs = Math.max(held.submittedUntilMs, storeFreeAtMs.get(held.datastoreId) ?? now);
+            held.endMs = held.inProgressMs + held.runMs;
+            storeFreeAtMs.set(held.datastoreId, held.endMs);
+          }
+        }
         return [200, { JobId: job.jobId, JobStatus: 'SUBMITTED', DatastoreId: datastoreId }];
       }
       case 'DescribeFHIRImportJob': {

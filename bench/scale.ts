@@ -36,6 +36,11 @@ export interface ScaleOptions {
   readonly out: string;
   /** IN_PROGRESS length range of the fake jobs, seconds. @default [20, 60] */
   readonly runSeconds?: readonly [number, number];
+  /**
+   * Hold the data stores until all imports have started (`holdStoresUntilStarts`): all of them
+   * wait at once, as thousands of long imports do in production. @default false
+   */
+  readonly allWaiting?: boolean;
   /** Give up on imports still open after this long, ms. @default 45 min */
   readonly timeLimitMs?: number;
 }
@@ -73,6 +78,7 @@ export async function runScaleBench(options: ScaleOptions): Promise<unknown> {
   const fake = await startScaleHealthLake({
     runMs: (i) => runMs[i] ?? 30_000,
     submittedMs: (i) => submittedMs[i] ?? 3_000,
+    ...(options.allWaiting ? { holdStoresUntilStarts: n } : {}),
   });
   const local = await createLocalTestEnv({ searchAttributes: importSearchAttributes, fairness: true });
   const address = local.server?.address;
@@ -239,6 +245,7 @@ export async function runScaleBench(options: ScaleOptions): Promise<unknown> {
       callsPerSecondPerWorker: config.callsPerSecond ?? null,
       apiActivitiesPerSecond: config.apiActivitiesPerSecond,
       jobRunSeconds: [minRun, maxRun],
+      allWaiting: options.allWaiting ?? false,
       wallMs,
       calls: { ...c, total: calls },
       throttledFraction: calls === 0 ? 0 : Math.round((c.throttled / calls) * 10_000) / 10_000,
