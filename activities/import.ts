@@ -305,12 +305,11 @@ export function createHealthLakeActivities(deps: HealthLakeActivityDeps) {
           await sleep(delayMs);
           continue;
         }
-        const delayMs = jitterMs;
         retry++;
-        if (retry > START_CALL_RETRY.retries || clock() - startedMs + delayMs > budgetMs) {
+        if (retry > START_CALL_RETRY.retries || clock() - startedMs + jitterMs > budgetMs) {
           throw awsErrorToFailure(err, operation, jitteredAttemptDelayMs(attempt, random));
         }
-        await sleep(delayMs);
+        await sleep(jitterMs);
       }
     }
   }

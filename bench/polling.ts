@@ -397,6 +397,11 @@ export interface PollingFigures {
   readonly workerSlotMsPerJob: { mean: number };
 }
 
+/** p50 and p90 of `values`, rounded to whole ms. */
+function roundedP50P90(values: readonly number[]): { p50: number; p90: number } {
+  return { p50: Math.round(percentile(values, 50)), p90: Math.round(percentile(values, 90)) };
+}
+
 function figures(samples: readonly JobSample[]): PollingFigures {
   const byEvent = samples.filter((s) => s.detectedBy === 'event').map((s) => s.detectionLatencyWallMs);
   return {
@@ -410,42 +415,13 @@ function figures(samples: readonly JobSample[]): PollingFigures {
     },
     listCallsPerJob: { mean: mean(samples.map((s) => s.listCalls)) },
     callsPerJob: { mean: mean(samples.map((s) => s.describeCalls + s.listCalls)) },
-    detectionLatencyMs: {
-      p50: Math.round(
-        percentile(
-          samples.map((s) => s.detectionLatencyMs),
-          50,
-        ),
-      ),
-      p90: Math.round(
-        percentile(
-          samples.map((s) => s.detectionLatencyMs),
-          90,
-        ),
-      ),
-    },
-    detectionLatencyWallMs: {
-      p50: Math.round(
-        percentile(
-          samples.map((s) => s.detectionLatencyWallMs),
-          50,
-        ),
-      ),
-      p90: Math.round(
-        percentile(
-          samples.map((s) => s.detectionLatencyWallMs),
-          90,
-        ),
-      ),
-    },
+    detectionLatencyMs: roundedP50P90(samples.map((s) => s.detectionLatencyMs)),
+    detectionLatencyWallMs: roundedP50P90(samples.map((s) => s.detectionLatencyWallMs)),
     ...(samples.some((s) => s.detectedBy !== undefined)
       ? {
           eventPath: {
             jobs: byEvent.length,
-            detectionLatencyMs: {
-              p50: byEvent.length === 0 ? NaN : Math.round(percentile(byEvent, 50)),
-              p90: byEvent.length === 0 ? NaN : Math.round(percentile(byEvent, 90)),
-            },
+            detectionLatencyMs: byEvent.length === 0 ? { p50: NaN, p90: NaN } : roundedP50P90(byEvent),
           },
         }
       : {}),
